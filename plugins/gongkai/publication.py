@@ -1,0 +1,80 @@
+"""The one place that decides what is public (records.md, "What is published").
+
+Every output reads a ``Publication``, never the catalog: a record is public
+when it is ``approved`` and its ``published`` time is not after the build
+time; a ``withdrawn`` record that had been published leaves only a
+``Tombstone`` (id, title, withdrawal date and reason). Drafts, embargoed
+records and everything else about withdrawn ones are simply not here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from .catalog import Catalog
+from .records import Record
+from .vocabulary import Vocabularies
+
+
+def build_time() -> datetime:
+    """"Now" for this build: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(tz=timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """All that remains public of a withdrawn record."""
+
+    id: str
+    kind: str
+    title: str
+    withdrawn_on: date
+    reason: str
+
+    @property
+    def url_kind(self) -> str:
+        return self.kind + "s"
+
+
+@dataclass
+class Publication:
+    """What this build may show: public records (newest first) and tombstones."""
+
+    now: datetime
+    vocab: Vocabularies
+    records: list[Record]
+    """Public records, newest ``published`` first, ties by id."""
+    tombstones: list[Tombstone]
+    redirects: dict[tuple[str, str], Record] = field(init=False)
+    """``(url_kind, old id)`` → the public record that now has it."""
+    by_id: dict[str, Record] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {r.id: r for r in self.records}
+        self.redirects = {(r.url_kind, old): r for r in self.records for old in r.formerly}
+
+    def of_kind(self, kind: str) -> list[Record]:
+        return [r for r in self.records if r.kind == kind]
+
+
+def is_public(record: Record, now: datetime) -> bool:
+    return record.status == "approved" and record.published is not None and record.published <= now
+
+
+def publish(catalog: Catalog, now: datetime | None = None) -> Publication:
+    """Select what is public at ``now`` (default: the build time)."""
+    now = now or build_time()
+    public = [r for r in catalog.records if is_public(r, now)]
+    public.sort(key=lambda r: r.id)
+    public.sort(key=lambda r: r.published, reverse=True)
+    tombstones = [
+        Tombstone(r.id, r.kind, r.title, r.withdrawal.on, r.withdrawal.reason)
+        for r in catalog.records
+        if r.status == "withdrawn" and r.withdrawal and r.published and r.published <= now
+    ]
+    return Publication(now, catalog.vocab, public, tombstones)

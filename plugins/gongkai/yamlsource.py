@@ -1,0 +1,298 @@
+"""Strict YAML loading that keeps where every value came from.
+
+PyYAML follows YAML 1.1 and is lenient in ways that lose a clerk's data:
+duplicate keys silently keep the last value, ``no``/``on`` become booleans,
+``0123`` becomes octal 83 and ``12:30`` becomes 750. This loader composes the
+document with libyaml (fast, and composing never expands aliases) and then
+builds Python values itself with a small, predictable set of rules:
+
+* keys are always the text the clerk typed (``on:`` stays ``"on"``);
+* plain scalars resolve only to ``null``, ``true``/``false``, decimal
+  integers without leading zeros, decimal floats, ISO dates and datetimes;
+  anything else stays text, so ``no`` and ``0123`` are harmless strings;
+* numbers remember their source text (``YamlInt.source``) so a field that
+  wants text can take ``12.10`` as ``"12.10"`` rather than ``12.1``;
+* duplicate keys, aliases (``*ref``), custom tags and absurd nesting are
+  problems, not surprises;
+* every value and every key keeps its 1-based line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import yaml
+
+try:  # libyaml is ~10x faster; pure Python is the fallback, not a different behaviour.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader
+
+Path = tuple[str | int, ...]
+"""Where a value sits in a document: mapping keys and list indexes, as pydantic's ``loc``."""
+
+MAX_DEPTH = 32
+"""Records nest three levels at most; anything far deeper is hostile or broken."""
+
+MAX_BYTES = 16 * 1024 * 1024
+"""A record file larger than this is refused before parsing (bodies of 10 MB still load)."""
+
+_CORE_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "binary", "merge", "value")
+)
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)([eE][-+]?[0-9]+)?")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DATETIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?"
+    r"[ \t]*(Z|z|[-+][0-9]{2}(?::?[0-9]{2})?)?"
+)
+
+
+class YamlInt(int):
+    """An integer read from a plain scalar, with the text it was written as."""
+
+    source: str
+
+    def __new__(cls, text: str) -> "YamlInt":
+        value = super().__new__(cls, int(text))
+        value.source = text
+        return value
+
+    def __reduce__(self):  # keep the source text across process pools
+        return (YamlInt, (self.source,))
+
+
+class YamlFloat(float):
+    """A float read from a plain scalar, with the text it was written as."""
+
+    source: str
+
+    def __new__(cls, text: str) -> "YamlFloat":
+        value = super().__new__(cls, float(text))
+        value.source = text
+        return value
+
+    def __reduce__(self):
+        return (YamlFloat, (self.source,))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A position in a source file, 1-based as editors show it."""
+
+    line: int
+    column: int
+
+
+@dataclass
+class YamlProblem:
+    """Something wrong with the YAML itself, found while loading."""
+
+    mark: Mark
+    message: str
+
+
+@dataclass
+class Document:
+    """A loaded YAML document: its data and where each part of it was written."""
+
+    data: Any
+    value_marks: dict[Path, Mark] = field(default_factory=dict)
+    """The start of each value, by path; ``()`` is the whole document."""
+    key_marks: dict[Path, Mark] = field(default_factory=dict)
+    """The start of each mapping key, by the path of the value it introduces."""
+
+    def mark_for(self, path: Path, *, key: bool = False) -> Mark:
+        """The best position for ``path``: its key or value, else its nearest ancestor's."""
+        marks = self.key_marks if key else self.value_marks
+        while path:
+            found = marks.get(path) or self.value_marks.get(path)
+            if found:
+                return found
+            path = path[:-1]
+        return self.value_marks.get((), Mark(1, 1))
+
+
+class YamlLoadError(Exception):
+    """The file could not be turned into data; ``problems`` says every reason found."""
+
+    def __init__(self, problems: list[YamlProblem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 text without a BOM; invalid bytes are reported with their position."""
+    if len(raw) > MAX_BYTES:
+        raise YamlLoadError([YamlProblem(Mark(1, 1), f"文件过大（{len(raw)} 字节，上限 {MAX_BYTES} 字节）")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+        raise YamlLoadError(
+            [YamlProblem(Mark(line, column), f"文件不是有效的 UTF-8 编码（第 {error.start} 字节：{raw[error.start:error.start + 1]!r}）")]
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _resolve_plain(text: str, node: yaml.Node) -> Any:
+    """Resolve a plain (unquoted) scalar by the rules in the module docstring."""
+    if text in _NULL:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    first = text[0]
+    if not (first.isdigit() or first in "+-."):
+        return text
+    if _INT.fullmatch(text):
+        return YamlInt(text)
+    if _FLOAT.fullmatch(text):
+        return YamlFloat(text)
+    if match := _DATE.fullmatch(text):
+        try:
+            return date(*map(int, match.groups()))
+        except ValueError:
+            raise _NodeError(node, f"无效的日期：{text}") from None
+    if match := _DATETIME.fullmatch(text):
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        tzinfo = None
+        if zone:
+            if zone in "Zz":
+                tzinfo = timezone.utc
+            else:
+                sign = -1 if zone[0] == "-" else 1
+                digits = zone[1:].replace(":", "")
+                tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
+        try:
+            return datetime(
+                int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                int((fraction or "0").ljust(6, "0")), tzinfo=tzinfo,
+            )
+        except ValueError:
+            raise _NodeError(node, f"无效的日期时间：{text}") from None
+    return text
+
+
+class _NodeError(Exception):
+    def __init__(self, node: yaml.Node, message: str):
+        self.node, self.message = node, message
+
+
+class _Builder:
+    """Turns a composed node graph into Python values, recording marks and problems."""
+
+    def __init__(self) -> None:
+        self.document = Document(None)
+        self.problems: list[YamlProblem] = []
+        self._seen: set[int] = set()
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(YamlProblem(_mark(node), message))
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        # An alias yields the very same node object again; refusing the second
+        # visit makes "billion laughs" documents cost nothing.
+        if id(node) in self._seen:
+            self.problem(node, "不支持 YAML 锚点与别名（&/*）：请直接写出内容")
+            return None
+        self._seen.add(id(node))
+        self.document.value_marks[path] = _mark(node)
+        if depth > MAX_DEPTH:
+            self.problem(node, f"嵌套层次过深（超过 {MAX_DEPTH} 层）")
+            return None
+        if node.tag not in _CORE_TAGS:
+            self.problem(node, f"不支持自定义标签 {node.tag}")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        if node.style in (None, ""):
+            try:
+                return _resolve_plain(node.value, node)
+            except _NodeError as error:
+                self.problem(error.node, error.message)
+                return None
+        return node.value  # quoted or block scalar: always text
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self.problem(key_node, "字段名必须是简单文本（不支持合并键 << 或复杂键）")
+                continue
+            key = key_node.value
+            if key in result:
+                first = self.document.key_marks[path + (key,)]
+                self.problem(key_node, f"字段「{key}」重复出现（第一次在第 {first.line} 行）；重复的键会丢失数据")
+                continue
+            self.document.key_marks[path + (key,)] = _mark(key_node)
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+        return result
+
+
+def load_yaml(raw: bytes | str) -> Document:
+    """Load one YAML document strictly; raise ``YamlLoadError`` with every problem found."""
+    text = _decode(raw) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
+        raise YamlLoadError([YamlProblem(where, f"YAML 语法错误：{_describe(error)}")]) from None
+    except yaml.reader.ReaderError as error:
+        before = text[: error.position]
+        where = Mark(before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1)
+        raise YamlLoadError([YamlProblem(where, f"含有不允许的控制字符 U+{error.character:04X}")]) from None
+    except yaml.YAMLError as error:
+        raise YamlLoadError([YamlProblem(Mark(1, 1), f"YAML 语法错误：{error}")]) from None
+    except RecursionError:
+        raise YamlLoadError([YamlProblem(Mark(1, 1), "嵌套层次过深")]) from None
+    builder = _Builder()
+    if node is None:
+        return Document(None, {(): Mark(1, 1)})
+    builder.document.data = builder.build(node, (), 0)
+    if builder.problems:
+        raise YamlLoadError(builder.problems)
+    return builder.document
+
+
+_YAML_PHRASES = {
+    "found character that cannot start any token": "此处的字符不能作为内容开头（是否缺少引号？制表符不能用于缩进）",
+    "mapping values are not allowed here": "此处不能出现冒号映射（文本中含「: 」时请加引号）",
+    "could not find expected ':'": "缺少冒号「:」",
+    "found undefined alias": "使用了未定义的别名",
+    "special characters are not allowed": "含有不允许的控制字符",
+    "found unacceptable character": "含有不允许的控制字符",
+    "found duplicate anchor": "锚点重复",
+    "did not find expected key": "缩进不一致或缺少字段名",
+    "did not find expected '-' indicator": "列表缩进不一致",
+    "found unexpected end of stream": "文件意外结束（引号或括号未闭合？）",
+    "expected a single document": "一个文件只能包含一条记录（不要使用 ---）",
+    "but found another document": "一个文件只能包含一条记录（不要使用 ---）",
+}
+
+
+def _describe(error: yaml.MarkedYAMLError) -> str:
+    """A Chinese phrase for libyaml's English problem, keeping the original for searchability."""
+    original = " ".join(filter(None, [error.context, error.problem])) or str(error)
+    for english, chinese in _YAML_PHRASES.items():
+        if english in original:
+            return f"{chinese}（{original}）"
+    return original
