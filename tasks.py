@@ -48,3 +48,37 @@ def new(c, kind, data="data"):
         _fail(f"记录类型应为 {'、'.join(KINDS)} 之一，而不是「{kind}」", 2)
     path = write_template(Path(data), kind, date.today())
     print(f"已创建 {path}：填写空白处后运行 invoke validate")
+
+
+@task(help={
+    "data": "数据目录（默认 data/）",
+    "output": "输出目录（默认 output/）",
+    "publish": "使用 publishconf.py（部署设置）",
+    "siteurl": "覆盖 SITEURL（如 /gongkai 或 https://example.gov.cn/gongkai）",
+})
+def build(c, data="data", output="output", publish=False, siteurl=None):
+    """Validate, then build the site; on any error the previous output stays as it was."""
+    from gongkai.build import build_site
+
+    overrides = {"SITEURL": siteurl.rstrip("/")} if siteurl is not None else {}
+    try:
+        result = build_site(Path(data), Path(output), publish=publish, overrides=overrides)
+    except ProblemsFound as error:
+        _report_problems(error)
+    print(f"已生成 {result.output}")
+
+
+def _ensure_browser(c) -> None:
+    """Debian's Chromium and a CJK font for the browser tests (installed once, as root)."""
+    if Path("/usr/bin/chromium").exists() and Path("/usr/share/fonts/truetype/wqy").exists():
+        return
+    print("正在安装 chromium 与中文字体（apt-get）……")
+    c.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei")
+
+
+@task(help={"k": "只运行名称匹配的测试（pytest -k）"})
+def test(c, k=None):
+    """The whole test suite (the command the README gives and .ci/run calls)."""
+    _ensure_browser(c)
+    selection = f" -k {k!r}" if k else ""
+    c.run(f"{sys.executable} -m pytest -q{selection}", pty=False)

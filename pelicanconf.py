@@ -1,0 +1,49 @@
+"""Pelican settings for local builds. ``publishconf.py`` adds the deployment ones."""
+
+SITENAME = "公开 · 党务政务公开与问责信息平台"
+SITESUBTITLE = "党务公开、政务公开、问责案例与述职述廉报告"
+SITEURL = ""
+AUTHOR = ""
+DEFAULT_LANG = "zh-CN"
+TIMEZONE = "Asia/Shanghai"
+
+PATH = "content"
+THEME = "theme"
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["gongkai"]
+
+# --- Gongkai ---------------------------------------------------------------
+GONGKAI_DATA_PATH = "data"
+GONGKAI_PAGE_SIZE = 50          # records per listing page
+FEED_MAX_ITEMS = 50             # newest entries per feed
+GONGKAI_LICENSE = "CC BY 4.0"   # licence of the open data
+
+# Records have their own generator; Pelican only renders the editorial pages
+# in content/pages/. Everything Pelican would make from articles is off.
+PAGE_PATHS = ["pages"]
+ARTICLE_PATHS = ["articles"]
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+INDEX_SAVE_AS = ""
+ARCHIVES_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+CATEGORIES_SAVE_AS = ""
+TAGS_SAVE_AS = ""
+AUTHOR_SAVE_AS = ""
+CATEGORY_SAVE_AS = ""
+TAG_SAVE_AS = ""
+FEED_ALL_ATOM = None
+FEED_ALL_RSS = None
+CATEGORY_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+DIRECT_TEMPLATES = []
+THEME_STATIC_DIR = "theme"
+STATIC_PATHS = []
+LOAD_CONTENT_CACHE = False
+RELATIVE_URLS = False
+DEFAULT_DATE = "fs"
+
+# Every template autoescapes: nothing a record holds is trusted as HTML.
+JINJA_ENVIRONMENT = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}

@@ -1,0 +1,83 @@
+"""``invoke build``: validate, build into a staging folder, then swap it in.
+
+A build that fails or is killed part-way never touches the previous output:
+everything is written to ``.<output>.building`` beside it, and only a complete
+build is moved into place (two renames; the old tree is removed afterwards).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, load_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    catalog: Catalog
+    report: dict[str, Any]
+    """What the records generator reports of its run (counts, step timings), for summaries."""
+
+
+def staging_path(output: Path) -> Path:
+    return output.parent / f".{output.name}.building"
+
+
+def _swap_in(staging: Path, output: Path) -> None:
+    retired = output.parent / f".{output.name}.previous"
+    if retired.exists():
+        shutil.rmtree(retired)
+    if output.exists():
+        os.rename(output, retired)
+    os.rename(staging, output)
+    if retired.exists():
+        shutil.rmtree(retired)
+
+
+def pelican_settings(settings_file: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    from pelican.settings import read_settings
+
+    return read_settings(str(settings_file), override=dict(overrides))
+
+
+def build_site(
+    data_dir: Path,
+    output: Path,
+    *,
+    publish: bool = False,
+    overrides: dict[str, Any] | None = None,
+    catalog: Catalog | None = None,
+) -> BuildResult:
+    """Build the site of ``data_dir`` into ``output``; raises ``ProblemsFound`` before writing anything."""
+    from pelican import Pelican
+
+    data_dir, output = Path(data_dir).resolve(), Path(output).resolve()
+    catalog = catalog or load_catalog(data_dir)
+    staging = staging_path(output)
+    if staging.exists():  # left by a killed build
+        shutil.rmtree(staging)
+    settings_file = ROOT / ("publishconf.py" if publish else "pelicanconf.py")
+    settings = pelican_settings(settings_file, {
+        "OUTPUT_PATH": str(staging),
+        "DELETE_OUTPUT_DIRECTORY": False,
+        "GONGKAI_DATA_PATH": str(data_dir),
+        "GONGKAI_CATALOG": catalog,
+        **(overrides or {}),
+    })
+    report: dict[str, Any] = settings.setdefault("GONGKAI_REPORT", {})
+    logging.getLogger("pelican").setLevel(logging.WARNING)
+    try:
+        Pelican(settings).run()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap_in(staging, output)
+    return BuildResult(output, catalog, report)

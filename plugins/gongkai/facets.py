@@ -1,0 +1,145 @@
+"""Facets: the ways to slice public records (region, organization, topic, year, circumstance, form).
+
+Computed once per build in one pass over the public records, so every output
+(facet pages, facet feeds, stats, search filters) shares the same grouping and
+nothing filters a list per value (which is what makes Pelican's tag pages grow
+with the square of the number of articles).
+
+A record counts under its region *and every ancestor region*, and a case's
+specific sanction (留党察看二年) also counts under the form it belongs to
+(纪律处分), so a city's page lists its districts' records too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .publication import Publication
+from .records import Case, Record
+from .vocabulary import Vocabularies
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One way to slice records."""
+
+    key: str
+    """``regions``, ``organizations``, ``topics``, ``years``, ``circumstances``, ``forms``."""
+    label: str
+    """Its Chinese name."""
+    url_prefix: str
+    """Where its pages live: ``regions`` or ``cases/circumstances``."""
+    cases_only: bool = False
+
+
+FACETS: tuple[Facet, ...] = (
+    Facet("regions", "地区", "regions"),
+    Facet("organizations", "发布机构", "organizations"),
+    Facet("topics", "主题", "topics"),
+    Facet("years", "年份", "years"),
+    Facet("circumstances", "问责情形", "cases/circumstances", cases_only=True),
+    Facet("forms", "问责方式", "cases/forms", cases_only=True),
+)
+FACET_BY_KEY = {facet.key: facet for facet in FACETS}
+
+
+@dataclass
+class FacetValue:
+    """One value of a facet and the public records under it, newest first."""
+
+    facet: Facet
+    id: str
+    name: str
+    records: list[Record] = field(default_factory=list)
+    parent: str | None = None
+    """The parent value's id (regions, organizations, sanctions under a form)."""
+    children: list[str] = field(default_factory=list)
+    """Child values that have records, in vocabulary order."""
+
+    @property
+    def feed_scope(self) -> str:
+        """The feed path scope: ``regions/jiangzhong`` → ``feeds/regions/jiangzhong.atom.xml``."""
+        return f"{self.facet.key}/{self.id}"
+
+
+def year_of(record: Record) -> str:
+    """The publication year in China time (a record published 2024-12-31T23:00+08:00 is 2024's)."""
+    from .fields import CHINA_TIME
+
+    assert record.published is not None
+    return str(record.published.astimezone(CHINA_TIME).year)
+
+
+def _values_of(facet: str, record: Record, vocab: Vocabularies) -> Iterable[str]:
+    if facet == "regions":
+        return [record.region] + [r.id for r in vocab.regions.ancestors(record.region)]
+    if facet == "organizations":
+        return [record.issuer]
+    if facet == "topics":
+        return record.topics
+    if facet == "years":
+        return [year_of(record)]
+    if not isinstance(record, Case):
+        return []
+    if facet == "circumstances":
+        return record.circumstances
+    forms = list(record.forms)
+    for form in record.forms:
+        parent = vocab.forms[form].parent
+        if parent and parent not in forms:
+            forms.append(parent)
+    return forms
+
+
+def _vocabulary_for(facet: str, vocab: Vocabularies):
+    return None if facet == "years" else getattr(vocab, facet)
+
+
+@dataclass
+class Facets:
+    """Every facet value that has at least one public record."""
+
+    values: dict[str, dict[str, FacetValue]]
+    """facet key → value id → value, in vocabulary order (years newest first)."""
+
+    def __getitem__(self, key: str) -> dict[str, FacetValue]:
+        return self.values[key]
+
+    def all_values(self) -> Iterable[FacetValue]:
+        for facet in FACETS:
+            yield from self.values[facet.key].values()
+
+    def top_level(self, key: str) -> list[FacetValue]:
+        """Values whose parent has no records of its own here (the roots of a tree)."""
+        values = self.values[key]
+        return [v for v in values.values() if not v.parent or v.parent not in values]
+
+
+def build_facets(publication: Publication) -> Facets:
+    """Group the public records by every facet, in one pass."""
+    vocab = publication.vocab
+    grouped: dict[str, dict[str, list[Record]]] = {f.key: {} for f in FACETS}
+    for record in publication.records:  # already newest first
+        for facet in FACETS:
+            for value in dict.fromkeys(_values_of(facet.key, record, vocab)):
+                grouped[facet.key].setdefault(value, []).append(record)
+    values: dict[str, dict[str, FacetValue]] = {}
+    for facet in FACETS:
+        found = grouped[facet.key]
+        vocabulary = _vocabulary_for(facet.key, vocab)
+        if vocabulary is None:
+            order: list[str] = sorted(found, reverse=True)
+            name: Callable[[str], str] = lambda value: f"{value}年"
+            parent_of: Callable[[str], str | None] = lambda value: None
+        else:
+            order = [e.id for e in vocabulary if e.id in found]
+            name = lambda value, v=vocabulary: v[value].name
+            parent_of = lambda value, v=vocabulary: getattr(v[value], "parent", None)
+        values[facet.key] = {
+            value: FacetValue(facet, value, name(value), found[value], parent_of(value)) for value in order
+        }
+        for value in values[facet.key].values():
+            if value.parent in values[facet.key]:
+                values[facet.key][value.parent].children.append(value.id)
+    return Facets(values)

@@ -1,0 +1,92 @@
+"""The Pelican generator that turns validated records into the site.
+
+Records do not go through Pelican's article pipeline (too slow at 20,000
+records: see the speed issue); this generator reads the catalog, selects what
+is public, groups facets once, and runs each output step in ``OUTPUT_STEPS``
+over one shared ``Site``. Templates come from Pelican's theme machinery, so an
+operator overrides them the Pelican way (``THEME_TEMPLATES_OVERRIDES``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+from pelican.generators import Generator
+
+from . import exports, feeds, pages, search, sitemap
+from .catalog import Catalog, load_catalog
+from .facets import FACETS, build_facets
+from .output import OutputTree
+from .present import jinja_filters
+from .publication import build_time, publish
+from .site import Site
+from .urls import Urls
+
+log = logging.getLogger(__name__)
+
+OUTPUT_STEPS: tuple[tuple[str, Callable[[Site], None]], ...] = (
+    ("pages", pages.write_pages),
+    ("feeds", feeds.write_feeds),
+    ("open data", exports.write_exports),
+    ("search index", search.write_search),
+    ("sitemap", sitemap.write_sitemap),
+)
+"""Each output of a build, in order; each reads only the ``Site`` (so only public records)."""
+
+
+class RecordsGenerator(Generator):
+    """Adds the records to a Pelican build (registered by ``gongkai.register``)."""
+
+    def generate_context(self) -> None:
+        catalog: Catalog | None = self.settings.get("GONGKAI_CATALOG")
+        if catalog is None:  # run by plain `pelican`, not `invoke build`
+            catalog = load_catalog(Path(self.settings.get("GONGKAI_DATA_PATH", "data")))
+        self.publication = publish(catalog, build_time())
+        self.facets = build_facets(self.publication)
+        self.urls = Urls.from_settings(self.settings)
+        self.env.filters.update(jinja_filters(catalog.vocab))
+        self.env.globals.update(self.template_globals())
+        # Pelican's own page templates (content/) share the navigation.
+        self.context["gongkai_nav"] = self.env.globals["gongkai_nav"]
+
+    def template_globals(self) -> dict:
+        urls = self.urls
+        return {
+            **{k: v for k, v in self.settings.items() if k.isupper() and k != "GONGKAI_CATALOG"},
+            "url": urls.href,
+            "urls": urls,
+            "static": lambda name: urls.href(urls.static(name)),
+            "vocab": self.publication.vocab,
+            "facet_defs": FACETS,
+            "build_now": self.publication.now,
+            "gongkai_nav": [
+                ("首页", urls.home()),
+                ("党务政务公开", urls.listing("disclosures")),
+                ("问责案例", urls.listing("cases")),
+                ("述职述廉", urls.listing("reports")),
+                ("统计", urls.stats()),
+                ("搜索", urls.search()),
+            ],
+        }
+
+    def generate_output(self, writer) -> None:
+        site = Site(
+            settings=self.settings,
+            publication=self.publication,
+            facets=self.facets,
+            urls=self.urls,
+            output=OutputTree(Path(self.output_path)),
+            env=self.env,
+        )
+        report = self.settings.get("GONGKAI_REPORT", {})
+        report["steps"] = {}
+        for name, step in OUTPUT_STEPS:
+            started = time.perf_counter()
+            step(site)
+            report["steps"][name] = time.perf_counter() - started
+        report["records"] = len(self.publication.records)
+        report["tombstones"] = len(self.publication.tombstones)
+        report["files"] = len(site.output.written)
