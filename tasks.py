@@ -22,20 +22,30 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def _report_problems(error: ProblemsFound) -> None:
-    for problem in error.problems:
-        print(problem, file=sys.stderr)
+def _report_problems(error: ProblemsFound, output_format: str = "text", report: str | None = None) -> None:
+    from gongkai.annotations import emit_problems
+
+    emit_problems(error.problems, output_format, Path(report) if report else None)
     files = len({p.file for p in error.problems})
     _fail(f"校验未通过：{files} 个文件中共 {len(error.problems)} 个问题。")
 
 
-@task(help={"data": "数据目录（默认 data/）"})
-def validate(c, data="data"):
+@task(help={
+    "data": "数据目录（默认 data/）",
+    "format": "text（默认）、github（GitHub 注释）或 gitlab（另写 Code Quality 报告）",
+    "report": "gitlab 格式的报告文件（默认 gl-code-quality-report.json）",
+})
+def validate(c, data="data", format="text", report="gl-code-quality-report.json"):  # noqa: A002
     """Check every record and vocabulary; print each problem as path:line:column: message."""
+    from gongkai.annotations import FORMATS, emit_problems
+
+    if format not in FORMATS:
+        _fail(f"--format 应为 {'、'.join(FORMATS)} 之一，而不是「{format}」", 2)
     try:
         catalog = load_catalog(Path(data))
     except ProblemsFound as error:
-        _report_problems(error)
+        _report_problems(error, format, report)
+    emit_problems([], format, Path(report))
     print(f"校验通过：{len(catalog.loaded)} 条记录。")
 
 
