@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .buildcache import PickleCache, code_fingerprint
 from .problems import Problem, ProblemsFound, display_path, problem_at, problems_from_validation
 from .records import KIND_OF_FOLDER, RECORD_TYPES, Record, validate_record
 from .rules import check_record
@@ -36,6 +37,8 @@ class LoadedRecord:
     record: Record
     file: str
     """The file as shown in messages."""
+    path: str
+    """The file's path as it was found (the key of the record cache)."""
     digest: str
     """SHA-256 of the file's bytes: what caches key on."""
     id_marks: tuple[Mark, tuple[Mark, ...]]
@@ -159,6 +162,20 @@ def _vocabulary_rules(vocab: Vocabularies, documents: dict[str, tuple[str, Docum
     return problems
 
 
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _record_cache(data_dir: Path, cache_dir: Path | None, vocab_digest: str) -> PickleCache | None:
+    if cache_dir is None:
+        return None
+    name = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return PickleCache(Path(cache_dir) / f"records-{name}.pickle", code_fingerprint() + vocab_digest)
+
+
 # --- records --------------------------------------------------------------------
 
 _worker_vocab: Vocabularies | None = None
@@ -195,7 +212,7 @@ def load_record_file(path: Path, kind: str, vocab: Vocabularies) -> tuple[Loaded
     if problems:
         return None, problems
     marks = (document.mark_for(("id",)), tuple(document.mark_for(("formerly", i)) for i in range(len(record.formerly))))
-    return LoadedRecord(record, file, hashlib.sha256(raw).hexdigest(), marks), []
+    return LoadedRecord(record, file, str(path), hashlib.sha256(raw).hexdigest(), marks), []
 
 
 def record_files(data_dir: Path) -> list[tuple[Path, str]]:
@@ -222,26 +239,42 @@ def _misplaced_files(data_dir: Path) -> list[Problem]:
     return problems
 
 
-def load_catalog(data_dir: Path, workers: int | None = None) -> Catalog:
-    """Every record and vocabulary under ``data_dir``; raises ``ProblemsFound`` with all problems."""
+def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | None = None) -> Catalog:
+    """Every record and vocabulary under ``data_dir``; raises ``ProblemsFound`` with all problems.
+
+    With ``cache_dir``, a file whose bytes (and the vocabularies and code) are
+    unchanged since the last load is not parsed or validated again.
+    """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise ProblemsFound([Problem(display_path(data_dir), 1, 1, "数据目录不存在")])
     vocab, vocab_digest = load_vocabularies(data_dir / "vocab")
     files = [(p, k) for p, k in record_files(data_dir) if p.suffix == ".yaml"]
+    cache = _record_cache(data_dir, cache_dir, vocab_digest)
+    known = cache.load() if cache else {}
+    results: list[tuple[LoadedRecord | None, list[Problem]]] = []
+    misses = []
+    for path, kind in files:
+        hit = known.get(str(path)) if known else None
+        if hit is not None and hit.digest == _file_digest(path):
+            results.append((hit, []))
+        else:
+            misses.append((path, kind))
     workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(files) >= PARALLEL_THRESHOLD:
-        jobs = [(str(p), k) for p, k in files]
+    if workers > 1 and len(misses) >= PARALLEL_THRESHOLD:
+        jobs = [(str(p), k) for p, k in misses]
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(vocab,)) as pool:
-            results = list(pool.map(_load_in_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+            results += pool.map(_load_in_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
     else:
-        results = [load_record_file(p, k, vocab) for p, k in files]
+        results += [load_record_file(p, k, vocab) for p, k in misses]
     problems = _misplaced_files(data_dir)
     loaded = []
     for record, found in results:
         problems += found
         if record is not None:
             loaded.append(record)
+    if cache is not None and misses:
+        cache.save({item.path: item for item in loaded})
     problems += _identity_rules(loaded)
     if problems:
         raise ProblemsFound(problems)

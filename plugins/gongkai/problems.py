@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -36,11 +37,12 @@ class ProblemsFound(Exception):
 
 
 def display_path(path: Path) -> str:
-    """``path`` relative to the working directory when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """``path`` relative to the working directory when it is inside it (cheap: no file system calls)."""
+    text = str(path)
+    if not os.path.isabs(text):
+        return text
+    cwd = os.getcwd() + os.sep
+    return text[len(cwd):] if text.startswith(cwd) else text
 
 
 def field_name(loc: DataPath) -> str:
@@ -157,4 +159,7 @@ def problems_from_validation(
 def problem_at(document: Document, file: str, loc: DataPath, message: str, *, key: bool = False) -> Problem:
     """A problem about the field at ``loc``, with the field named in the message."""
     mark = document.mark_for(loc, key=key)
+    name = field_name(loc)
+    if loc and name not in message:
+        message = f"字段「{name}」：{message}"
     return Problem(file, mark.line, mark.column, message)

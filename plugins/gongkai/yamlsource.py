@@ -27,9 +27,22 @@ from typing import Any
 import yaml
 
 try:  # libyaml is ~10x faster; pure Python is the fallback, not a different behaviour.
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _Loader
+    from yaml import SafeLoader as _BaseLoader
+
+
+class _Loader(_BaseLoader):
+    """Composes without YAML 1.1 implicit typing: scalars are resolved by ``_resolve_plain``."""
+
+    _DEFAULT_TAGS = {
+        yaml.ScalarNode: "tag:yaml.org,2002:str",
+        yaml.SequenceNode: "tag:yaml.org,2002:seq",
+        yaml.MappingNode: "tag:yaml.org,2002:map",
+    }
+
+    def resolve(self, kind, value, implicit):
+        return self._DEFAULT_TAGS[kind]
 
 Path = tuple[str | int, ...]
 """Where a value sits in a document: mapping keys and list indexes, as pydantic's ``loc``."""
@@ -105,9 +118,9 @@ class Document:
     """A loaded YAML document: its data and where each part of it was written."""
 
     data: Any
-    value_marks: dict[Path, Mark] = field(default_factory=dict)
-    """The start of each value, by path; ``()`` is the whole document."""
-    key_marks: dict[Path, Mark] = field(default_factory=dict)
+    value_marks: dict[Path, Any] = field(default_factory=dict)
+    """The start of each value, by path; ``()`` is the whole document (libyaml marks, 0-based)."""
+    key_marks: dict[Path, Any] = field(default_factory=dict)
     """The start of each mapping key, by the path of the value it introduces."""
 
     def mark_for(self, path: Path, *, key: bool = False) -> Mark:
@@ -116,9 +129,10 @@ class Document:
         while path:
             found = marks.get(path) or self.value_marks.get(path)
             if found:
-                return found
+                return _as_mark(found)
             path = path[:-1]
-        return self.value_marks.get((), Mark(1, 1))
+        found = self.value_marks.get(())
+        return _as_mark(found) if found else Mark(1, 1)
 
 
 class YamlLoadError(Exception):
@@ -130,7 +144,12 @@ class YamlLoadError(Exception):
 
 
 def _mark(node: yaml.Node) -> Mark:
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+    return _as_mark(node.start_mark)
+
+
+def _as_mark(mark: Any) -> Mark:
+    """libyaml's 0-based mark as a 1-based ``Mark`` (made only when a position is asked for)."""
+    return mark if isinstance(mark, Mark) else Mark(mark.line + 1, mark.column + 1)
 
 
 def _decode(raw: bytes) -> str:
@@ -161,7 +180,10 @@ def _resolve_plain(text: str, node: yaml.Node) -> Any:
     if not (first.isdigit() or first in "+-."):
         return text
     if _INT.fullmatch(text):
-        return YamlInt(text)
+        try:
+            return YamlInt(text)
+        except ValueError:  # beyond Python's integer-string limit: keep it as typed
+            return text
     if _FLOAT.fullmatch(text):
         return YamlFloat(text)
     if match := _DATE.fullmatch(text):
@@ -172,14 +194,14 @@ def _resolve_plain(text: str, node: yaml.Node) -> Any:
     if match := _DATETIME.fullmatch(text):
         year, month, day, hour, minute, second, fraction, zone = match.groups()
         tzinfo = None
-        if zone:
-            if zone in "Zz":
-                tzinfo = timezone.utc
-            else:
-                sign = -1 if zone[0] == "-" else 1
-                digits = zone[1:].replace(":", "")
-                tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
         try:
+            if zone:
+                if zone in "Zz":
+                    tzinfo = timezone.utc
+                else:
+                    sign = -1 if zone[0] == "-" else 1
+                    digits = zone[1:].replace(":", "")
+                    tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0)))
             return datetime(
                 int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
                 int((fraction or "0").ljust(6, "0")), tzinfo=tzinfo,
@@ -200,6 +222,7 @@ class _Builder:
     def __init__(self) -> None:
         self.document = Document(None)
         self.problems: list[YamlProblem] = []
+        self.aliased = False
         self._seen: set[int] = set()
 
     def problem(self, node: yaml.Node, message: str) -> None:
@@ -209,10 +232,10 @@ class _Builder:
         # An alias yields the very same node object again; refusing the second
         # visit makes "billion laughs" documents cost nothing.
         if id(node) in self._seen:
-            self.problem(node, "不支持 YAML 锚点与别名（&/*）：请直接写出内容")
+            self.aliased = True  # reported at each ``*ref`` by ``load_yaml``
             return None
         self._seen.add(id(node))
-        self.document.value_marks[path] = _mark(node)
+        self.document.value_marks[path] = node.start_mark
         if depth > MAX_DEPTH:
             self.problem(node, f"嵌套层次过深（超过 {MAX_DEPTH} 层）")
             return None
@@ -239,10 +262,10 @@ class _Builder:
                 continue
             key = key_node.value
             if key in result:
-                first = self.document.key_marks[path + (key,)]
+                first = _as_mark(self.document.key_marks[path + (key,)])
                 self.problem(key_node, f"字段「{key}」重复出现（第一次在第 {first.line} 行）；重复的键会丢失数据")
                 continue
-            self.document.key_marks[path + (key,)] = _mark(key_node)
+            self.document.key_marks[path + (key,)] = key_node.start_mark
             result[key] = self.build(value_node, path + (key,), depth + 1)
         return result
 
@@ -257,7 +280,10 @@ def load_yaml(raw: bytes | str) -> Document:
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
         raise YamlLoadError([YamlProblem(where, f"YAML 语法错误：{_describe(error)}")]) from None
     except yaml.reader.ReaderError as error:
-        before = text[: error.position]
+        # libyaml gives a byte offset, the pure-Python reader a character offset;
+        # the reader stops at the first bad character, so find that instead.
+        found = text.find(chr(error.character)) if isinstance(error.character, int) else -1
+        before = text[: found if found >= 0 else error.position]
         where = Mark(before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1)
         raise YamlLoadError([YamlProblem(where, f"含有不允许的控制字符 U+{error.character:04X}")]) from None
     except yaml.YAMLError as error:
@@ -268,6 +294,12 @@ def load_yaml(raw: bytes | str) -> Document:
     if node is None:
         return Document(None, {(): Mark(1, 1)})
     builder.document.data = builder.build(node, (), 0)
+    if builder.aliased:  # the node graph knows only the anchor; the tokens know each alias
+        builder.problems += [
+            YamlProblem(Mark(t.start_mark.line + 1, t.start_mark.column + 1), "不支持 YAML 锚点与别名（&/*）：请直接写出内容")
+            for t in yaml.scan(text, Loader=_Loader) if isinstance(t, yaml.AliasToken)
+        ]
+        builder.problems.sort(key=lambda p: (p.mark.line, p.mark.column))
     if builder.problems:
         raise YamlLoadError(builder.problems)
     return builder.document
@@ -275,7 +307,17 @@ def load_yaml(raw: bytes | str) -> Document:
 
 _YAML_PHRASES = {
     "found character that cannot start any token": "此处的字符不能作为内容开头（是否缺少引号？制表符不能用于缩进）",
-    "mapping values are not allowed here": "此处不能出现冒号映射（文本中含「: 」时请加引号）",
+    "mapping values are not allowed": "此处不能出现冒号映射（文本中含「: 」时请加引号）",
+    "found a tab character": "制表符不能用于缩进，请改用空格",
+    "did not find expected ',' or ']'": "方括号列表缺少逗号或右括号「]」（文本中含「, 」「: 」时请加引号）",
+    "did not find expected ',' or '}'": "花括号映射缺少逗号或右括号「}」（文本中含「, 」「: 」时请加引号）",
+    "did not find expected node content": "此处缺少内容",
+    "block sequence entries are not allowed": "此处不能出现列表项「- 」（缩进不一致？）",
+    "found unknown escape character": "双引号文本中有无效的转义（「\\」后的字符）；不需要转义时请用单引号",
+    "found invalid Unicode character escape code": "双引号文本中有无效的 Unicode 转义",
+    "did not find expected <document start>": "多余的内容（括号不配对？）",
+    "undefined tag handle": "不支持自定义标签",
+    "directive": "不支持 YAML 指令（以 % 开头的行）",
     "could not find expected ':'": "缺少冒号「:」",
     "found undefined alias": "使用了未定义的别名",
     "special characters are not allowed": "含有不允许的控制字符",

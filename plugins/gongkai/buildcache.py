@@ -1,0 +1,68 @@
+"""What one build may reuse from the last: keys that say when reuse is safe.
+
+A cache is never trusted blindly. Everything cached is keyed by what it was
+made from: a record by its file's bytes, and all of it by ``code_fingerprint``
+(the plugin's code, the theme, and the vocabularies), so changing a template,
+a setting or the code invalidates what it touches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE_DIRS = (ROOT / "plugins" / "gongkai", ROOT / "theme")
+
+
+def _tree_digest(folders: tuple[Path, ...]) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+_code_digest: str | None = None
+
+
+def code_fingerprint() -> str:
+    """A digest of the plugin's code and the theme: any change there invalidates every cache."""
+    global _code_digest
+    if _code_digest is None:
+        _code_digest = _tree_digest(CODE_DIRS)
+    return _code_digest
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("GONGKAI_CACHE", ROOT / ".cache" / "build"))
+
+
+class PickleCache:
+    """A dictionary kept in one pickle file, valid only under the same ``salt``.
+
+    Written atomically (temporary file, then rename), so a killed build leaves
+    the previous cache, never a torn one.
+    """
+
+    def __init__(self, path: Path, salt: str):
+        self.path, self.salt = Path(path), salt
+
+    def load(self) -> dict[Any, Any]:
+        try:
+            with open(self.path, "rb") as source:
+                salt, entries = pickle.load(source)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            return {}
+        return entries if salt == self.salt else {}
+
+    def save(self, entries: dict[Any, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as out:
+            pickle.dump((self.salt, entries), out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
