@@ -55,12 +55,13 @@ def build_site(
     publish: bool = False,
     overrides: dict[str, Any] | None = None,
     catalog: Catalog | None = None,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Build the site of ``data_dir`` into ``output``; raises ``ProblemsFound`` before writing anything."""
     from pelican import Pelican
 
     data_dir, output = Path(data_dir).resolve(), Path(output).resolve()
-    catalog = catalog or load_catalog(data_dir)
+    catalog = catalog or load_catalog(data_dir, cache_dir=cache_dir)
     staging = staging_path(output)
     if staging.exists():  # left by a killed build
         shutil.rmtree(staging)
@@ -70,6 +71,7 @@ def build_site(
         "DELETE_OUTPUT_DIRECTORY": False,
         "GONGKAI_DATA_PATH": str(data_dir),
         "GONGKAI_CATALOG": catalog,
+        "GONGKAI_PREVIOUS_OUTPUT": str(output) if output.is_dir() else None,
         **(overrides or {}),
     })
     report: dict[str, Any] = settings.setdefault("GONGKAI_REPORT", {})

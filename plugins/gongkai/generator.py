@@ -9,6 +9,8 @@ operator overrides them the Pelican way (``THEME_TEMPLATES_OVERRIDES``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from pathlib import Path
@@ -17,8 +19,10 @@ from typing import Callable
 from pelican.generators import Generator
 
 from . import exports, feeds, pages, search, sitemap
+from .buildcache import code_fingerprint
 from .catalog import Catalog, load_catalog
 from .facets import FACETS, build_facets
+from .fingerprint import Fingerprinter
 from .output import OutputTree
 from .present import jinja_filters
 from .publication import build_time, publish
@@ -44,6 +48,7 @@ class RecordsGenerator(Generator):
         catalog: Catalog | None = self.settings.get("GONGKAI_CATALOG")
         if catalog is None:  # run by plain `pelican`, not `invoke build`
             catalog = load_catalog(Path(self.settings.get("GONGKAI_DATA_PATH", "data")))
+        self.catalog = catalog
         self.publication = publish(catalog, build_time())
         self.facets = build_facets(self.publication)
         self.urls = Urls.from_settings(self.settings)
@@ -72,14 +77,25 @@ class RecordsGenerator(Generator):
             ],
         }
 
+    def global_key(self) -> str:
+        """What every output depends on besides its own records: code, theme, vocabularies, settings."""
+        volatile = {"GONGKAI_CATALOG", "GONGKAI_REPORT", "GONGKAI_PREVIOUS_OUTPUT", "OUTPUT_PATH"}
+        settings = {k: v for k, v in self.settings.items() if k.isupper() and k not in volatile}
+        settings_json = json.dumps(settings, sort_keys=True, default=lambda o: type(o).__name__, ensure_ascii=False)
+        parts = (code_fingerprint(), self.catalog.vocab_digest, settings_json)
+        return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
     def generate_output(self, writer) -> None:
+        previous = self.settings.get("GONGKAI_PREVIOUS_OUTPUT")
         site = Site(
             settings=self.settings,
             publication=self.publication,
             facets=self.facets,
             urls=self.urls,
-            output=OutputTree(Path(self.output_path)),
+            output=OutputTree(Path(self.output_path), Path(previous) if previous else None),
             env=self.env,
+            fingerprints=Fingerprinter({item.record.id: item.digest for item in self.catalog.loaded}),
+            global_key=self.global_key(),
         )
         report = self.settings.get("GONGKAI_REPORT", {})
         report["steps"] = {}
@@ -87,6 +103,8 @@ class RecordsGenerator(Generator):
             started = time.perf_counter()
             step(site)
             report["steps"][name] = time.perf_counter() - started
+        site.output.save_manifest()
+        report["reused"] = site.output.reused
         report["records"] = len(self.publication.records)
         report["tombstones"] = len(self.publication.tombstones)
         report["files"] = len(site.output.written)

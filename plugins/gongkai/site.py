@@ -8,11 +8,12 @@ module is a plain function ``write_xxx(site)`` with nothing else to find.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 
 from .facets import Facets
+from .fingerprint import Fingerprinter
 from .markup import render_body
 from .output import OutputTree
 from .publication import Publication
@@ -28,6 +29,10 @@ class Site:
     urls: Urls
     output: OutputTree
     env: jinja2.Environment
+    fingerprints: Fingerprinter = field(default_factory=lambda: Fingerprinter({}))
+    """Digests what pages are made from (records by their file digests)."""
+    global_key: str = ""
+    """Digest of code, theme, settings and vocabularies: part of every page key."""
     bodies: dict[str, str] = field(default_factory=dict)
     """Sanitized body HTML by record id, filled on first use (or ahead of time, in parallel)."""
 
@@ -41,6 +46,21 @@ class Site:
         return self.settings.get(name, default)
 
     def render(self, template: str, path: str, **context: Any) -> None:
-        """Render ``template`` to the site path ``path`` (``page_path`` is set for the template)."""
-        html = self.env.get_template(template).render(page_path=path, **context)
-        self.output.write_text(path, html)
+        """Render ``template`` to the site path ``path`` (``page_path`` is set for the template).
+
+        The page is made again only when its template, its context or the
+        build's global key changed since the previous build; templates must
+        therefore read records only from ``context`` (globals are build-wide:
+        settings, vocabularies, URLs).
+        """
+        self.write_keyed(
+            path,
+            lambda: self.env.get_template(template).render(page_path=path, **context),
+            template,
+            context,
+        )
+
+    def write_keyed(self, path: str, make: Callable[[], str | bytes], *made_from: Any) -> None:
+        """Write ``make()`` at ``path``, or reuse the previous build's file if ``made_from`` is unchanged."""
+        key = self.fingerprints.key(self.global_key, path, made_from)
+        self.output.write_keyed(path, key, make)

@@ -1,0 +1,66 @@
+"""Fingerprints of what a page is made from, so an unchanged page is not made again.
+
+``Fingerprinter.of(value)`` digests a template's context: a record stands for
+its file's digest (its content, nothing else), containers for their items,
+dataclasses and other objects for their fields. Vocabularies, settings, code
+and theme are not in it: they are in the build's global key (see
+``generator.py``), which is part of every page key. Large values that many
+pages share (a facet with thousands of records) are digested once per build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from .records import Record
+
+_SHARED_MIN = 32
+"""Containers at least this long are memoised: many pages pass the same big list."""
+
+
+class Fingerprinter:
+    def __init__(self, digests: dict[str, str]):
+        self.digests = digests
+        """Record id → digest of the record's file."""
+        self._memo: dict[int, tuple[Any, str]] = {}
+
+    def key(self, *parts: Any) -> str:
+        return hashlib.sha256(self.of(parts).encode("utf-8")).hexdigest()
+
+    def of(self, value: Any) -> str:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return repr(value)
+        if isinstance(value, (date, datetime)):
+            return value.isoformat()
+        if isinstance(value, Record):
+            return f"R{value.id}:{self.digests.get(value.id) or value.model_dump_json()}"
+        memo = self._memo.get(id(value))
+        if memo is not None and memo[0] is value:
+            return memo[1]
+        if isinstance(value, BaseModel):
+            result = repr(value)
+        elif isinstance(value, dict):
+            result = "{" + ",".join(f"{self.of(k)}:{self.of(v)}" for k, v in value.items()) + "}"
+        elif isinstance(value, (list, tuple)):
+            result = "[" + ",".join(self.of(item) for item in value) + "]"
+        elif isinstance(value, (set, frozenset)):
+            result = "{" + ",".join(sorted(self.of(item) for item in value)) + "}"
+        elif dataclasses.is_dataclass(value):
+            fields = ",".join(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value))
+            result = f"{type(value).__name__}({fields})"
+        elif callable(value):
+            # Functions are code (in the global key); what they compute for a page is in its other parts.
+            result = f"fn:{getattr(value, '__qualname__', type(value).__name__)}"
+        elif hasattr(value, "__dict__"):
+            result = f"{type(value).__name__}({self.of(vars(value))})"
+        else:
+            result = repr(value)
+        if isinstance(value, (list, tuple, dict)) and len(value) >= _SHARED_MIN or dataclasses.is_dataclass(value):
+            result = hashlib.sha256(result.encode("utf-8")).hexdigest()
+            self._memo[id(value)] = (value, result)
+        return result
