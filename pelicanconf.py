@@ -17,6 +17,14 @@ GONGKAI_DATA_PATH = "data"
 GONGKAI_PAGE_SIZE = 50          # records per listing page
 FEED_MAX_ITEMS = 50             # newest entries per feed
 GONGKAI_LICENSE = "CC BY 4.0"   # licence of the open data
+# Editorial pages (content/pages/*.md, by Slug) linked from every page's footer and listed in sitemap.xml.
+GONGKAI_EDITORIAL_PAGES = [
+    ("关于本站", "about/"),
+    ("数据说明", "data-notes/"),
+    ("使用指南", "guide/"),
+    ("更正与撤回政策", "policy/"),
+    ("数据下载", "downloads/"),
+]
 
 # Records have their own generator; Pelican only renders the editorial pages
 # in content/pages/. Everything Pelican would make from articles is off.

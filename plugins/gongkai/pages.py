@@ -1,5 +1,343 @@
-"""HTML pages of the records (being written)."""
+"""The HTML pages of the site (site.md "URLs"): what a citizen browses.
+
+Home, the three listings (paginated), one page per public record, the facet
+listings and their index pages, ``/stats/``, tombstones of withdrawn records
+and redirect pages for every ``formerly`` id. Everything here reads
+``site.publication`` and ``site.facets`` only, so nothing that is not public
+can reach a page; every path comes from ``site.urls``.
+
+The templates live in the theme (``theme/templates``) and are loaded through
+Pelican's environment, so an operator overrides any of them the Pelican way.
+This module computes what the templates need (pagination, feed links, facet
+trees, SVG charts) and passes it in; the templates only lay it out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterator, Sequence
+
+from markupsafe import Markup
+
+from .charts import Bar, bar_chart, format_number
+from .facets import FACET_BY_KEY, FACETS, Facet, FacetValue, year_of
+from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
+from .site import Site
+
+HOME_NEWEST = 5
+"""Newest records of each kind on the home page (keeps it well under 60 KB)."""
+PAGER_WINDOW = 2
+"""Page numbers shown either side of the current one in a pager."""
 
 
-def write_pages(site) -> None:
-    site.render("home.html", "", title="首页")
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record as the site presents it."""
+
+    kind: str
+    url_kind: str
+    label: str
+
+
+KINDS: tuple[Kind, ...] = tuple(
+    Kind(kind, kind + "s", RECORD_TYPES[kind].label) for kind in ("disclosure", "case", "report")
+)
+"""In the order of the navigation: disclosures, cases, reports."""
+KIND_BY_NAME = {k.kind: k for k in KINDS}
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed a page advertises (``<link rel="alternate">`` and a visible 订阅 link)."""
+
+    title: str
+    atom: str
+    rss: str
+
+
+def feed_of(site: Site, scope: str, title: str) -> Feed:
+    return Feed(title, site.urls.feed(scope, "atom"), site.urls.feed(scope, "rss"))
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """Where one page of a listing sits among the others."""
+
+    number: int
+    count: int
+    total: int
+    """Records in the whole listing."""
+    path_of: Callable[[int], str]
+
+    @property
+    def path(self) -> str:
+        return self.path_of(self.number)
+
+    @property
+    def previous(self) -> str | None:
+        return self.path_of(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.path_of(self.number + 1) if self.number < self.count else None
+
+    def numbers(self) -> list[int | None]:
+        """Page numbers to offer: first, last and a window around this one; ``None`` marks a gap."""
+        shown = {1, self.count, *range(self.number - PAGER_WINDOW, self.number + PAGER_WINDOW + 1)}
+        out: list[int | None] = []
+        for n in sorted(n for n in shown if 1 <= n <= self.count):
+            if out and out[-1] is not None and n - out[-1] > 1:
+                out.append(None)
+            out.append(n)
+        return out
+
+
+def paginate(records: Sequence[Record], size: int, path_of: Callable[[int], str]) -> Iterator[tuple[Pagination, Sequence[Record]]]:
+    """Pages of ``size`` records (at least one page, possibly empty)."""
+    size = max(1, int(size))
+    count = max(1, -(-len(records) // size))
+    for number in range(1, count + 1):
+        yield Pagination(number, count, len(records), path_of), records[(number - 1) * size : number * size]
+
+
+@dataclass
+class TreeNode:
+    """A facet value with the values under it, for index pages and charts."""
+
+    value: FacetValue
+    children: list["TreeNode"]
+
+
+def facet_tree(site: Site, key: str) -> list[TreeNode]:
+    values = site.facets[key]
+
+    def node(value: FacetValue, depth: int) -> TreeNode:
+        kids = [values[c] for c in value.children if c in values] if depth < 16 else []
+        return TreeNode(value, [node(child, depth + 1) for child in kids])
+
+    return [node(value, 0) for value in site.facets.top_level(key)]
+
+
+def flatten(tree: list[TreeNode], level: int = 0) -> Iterator[tuple[FacetValue, int]]:
+    for node in tree:
+        yield node.value, level
+        yield from flatten(node.children, level + 1)
+
+
+def kind_counts(records: Sequence[Record]) -> list[tuple[Kind, int]]:
+    counted = Counter(r.kind for r in records)
+    return [(k, counted[k.kind]) for k in KINDS]
+
+
+def book_title(name: str) -> str:
+    """A regulation's name in title marks: 《中国共产党问责条例》."""
+    return name if name.startswith("《") else f"《{name}》"
+
+
+# --- what every template gets ---------------------------------------------------
+
+
+def common_context(site: Site) -> dict[str, Any]:
+    urls, facets = site.urls, site.facets
+
+    def facet_href(key: str, value_id: str | None) -> str | None:
+        """The facet page of a value, or None when no public record has it."""
+        if value_id is None or value_id not in facets[key]:
+            return None
+        return urls.facet(FACET_BY_KEY[key].url_prefix, value_id)
+
+    return {
+        "kinds": KINDS,
+        "kind_of": KIND_BY_NAME,
+        "facet_href": facet_href,
+        "year_of": year_of,
+        "stage_order": STAGE_ORDER,
+        "number": format_number,
+        "book": book_title,
+        "site_feed": feed_of(site, "all", "全部记录"),
+    }
+
+
+def render(site: Site, common: dict[str, Any], template: str, path: str, **context: Any) -> None:
+    site.render(template, path, **common, **context)
+
+
+# --- the pages ------------------------------------------------------------------
+
+
+def write_home(site: Site, common: dict[str, Any]) -> None:
+    by_kind = {k.kind: site.publication.of_kind(k.kind) for k in KINDS}
+    sections = [(k, len(by_kind[k.kind]), by_kind[k.kind][:HOME_NEWEST]) for k in KINDS]
+    render(site, common, "home.html", site.urls.home(), title="首页", sections=sections,
+           total=len(site.publication.records), feeds=[common["site_feed"]])
+
+
+def write_listings(site: Site, common: dict[str, Any]) -> None:
+    size = site.setting("GONGKAI_PAGE_SIZE", 50)
+    for kind in KINDS:
+        records = site.publication.of_kind(kind.kind)
+        feed = feed_of(site, kind.url_kind, kind.label)
+        path_of = lambda n, k=kind.url_kind: site.urls.listing(k, n)
+        for pagination, items in paginate(records, size, path_of):
+            render(site, common, "listing.html", pagination.path, title=kind.label, kind=kind,
+                   records=items, pagination=pagination, feeds=[feed])
+
+
+def _ancestors(site: Site, value: FacetValue, facets_href: Callable) -> list[tuple[str, str | None]]:
+    """(name, facet path or None) of the value's parents, outermost first."""
+    vocabulary = getattr(site.publication.vocab, value.facet.key, None)
+    chain: list[tuple[str, str | None]] = []
+    parent = value.parent
+    while vocabulary is not None and parent and len(chain) < 32:
+        entry = vocabulary.get(parent)
+        if entry is None:
+            break
+        chain.append((entry.name, facets_href(value.facet.key, entry.id)))
+        parent = getattr(entry, "parent", None)
+    return chain[::-1]
+
+
+def write_facets(site: Site, common: dict[str, Any]) -> None:
+    size = site.setting("GONGKAI_PAGE_SIZE", 50)
+    for value in site.facets.all_values():
+        facet = value.facet
+        children = [site.facets[facet.key][c] for c in value.children]
+        ancestors = _ancestors(site, value, common["facet_href"])
+        feed = feed_of(site, value.feed_scope, f"{facet.label}：{value.name}")
+        path_of = lambda n, f=facet, v=value: site.urls.facet(f.url_prefix, v.id, n)
+        counts = kind_counts(value.records)
+        for pagination, items in paginate(value.records, size, path_of):
+            render(site, common, "facet.html", pagination.path, title=f"{facet.label}：{value.name}",
+                   facet=facet, value=value, ancestors=ancestors, children=children,
+                   counts=counts, records=items, pagination=pagination, feeds=[feed])
+
+
+def _circumstance_groups(site: Site) -> list[tuple[str, list[TreeNode]]]:
+    vocab, values = site.publication.vocab, site.facets["circumstances"]
+    groups: list[tuple[str, list[TreeNode]]] = []
+    for regime in vocab.regimes:
+        nodes = [TreeNode(values[c.id], []) for c in regime.circumstances if c.id in values]
+        if nodes:
+            groups.append((book_title(regime.name), nodes))
+    return groups
+
+
+def write_facet_indexes(site: Site, common: dict[str, Any]) -> None:
+    for facet in FACETS:
+        if facet.key == "circumstances":
+            groups = _circumstance_groups(site)
+        else:
+            groups = [("", facet_tree(site, facet.key))]
+        render(site, common, "facet_index.html", site.urls.facet_index(facet.url_prefix),
+               title=facet.label, facet=facet, groups=groups)
+
+
+def facet_indexes(site: Site) -> list[tuple[Facet, str]]:
+    """Every facet and the path of its index page (for the stats page and the sitemap)."""
+    return [(facet, site.urls.facet_index(facet.url_prefix)) for facet in FACETS]
+
+
+def stats_charts(site: Site) -> list[dict[str, Any]]:
+    """The charts of /stats/: counts by kind, year, region, circumstance and form."""
+    facets, records = site.facets, site.publication.records
+    tree_bars = lambda key: [Bar(v.name, len(v.records), level) for v, level in flatten(facet_tree(site, key))]
+    by_year = sorted(facets["years"].values(), key=lambda v: v.id)
+    charts = [
+        ("kinds", "按类别", "各类记录数", "类别", [Bar(k.label, n) for k, n in kind_counts(records)], ""),
+        ("years", "按发布年份", "各年份发布的记录数", "年份", [Bar(v.name, len(v.records)) for v in by_year], ""),
+        ("regions", "按地区", "各地区的记录数（含下级地区）", "地区", tree_bars("regions"), ""),
+        ("circumstances", "按问责情形", "问责案例按问责情形的数量（一案可有多个情形）", "问责情形",
+         [Bar(v.name, len(v.records)) for v in facets["circumstances"].values()], ""),
+        ("forms", "按问责方式", "问责案例按问责方式的数量（具体处分计入其所属方式）", "问责方式", tree_bars("forms"), ""),
+    ]
+    out = []
+    for key, heading, caption, label_header, bars, unit in charts:
+        facet = FACET_BY_KEY.get(key)
+        out.append({
+            "id": key,
+            "heading": heading,
+            "chart": bar_chart(bars, caption, label_header=label_header, value_header="记录数", unit=unit),
+            "index": site.urls.facet_index(facet.url_prefix) if facet else None,
+            "index_label": f"全部{facet.label}" if facet else None,
+        })
+    return out
+
+
+def write_stats(site: Site, common: dict[str, Any]) -> None:
+    render(site, common, "stats.html", site.urls.stats(), title="统计", charts=stats_charts(site),
+           total=len(site.publication.records), feeds=[common["site_feed"]])
+
+
+def evaluation_chart(record: Report) -> Markup | None:
+    """The report's 测评 grades as a small bar chart (None when it gives only a score)."""
+    grades = record.evaluation.grades
+    if not grades:
+        return None
+    bars = [Bar(grade, grades.get(grade, 0)) for grade in ("好", "较好", "一般", "差")]
+    return bar_chart(bars, "测评等次票数", label_header="等次", value_header="票数", unit="票")
+
+
+def write_records(site: Site, common: dict[str, Any]) -> None:
+    urls = site.urls
+    for record in site.publication.records:
+        kind = KIND_BY_NAME[record.kind]
+        feeds = [feed_of(site, kind.url_kind, kind.label)]
+        extra = {"evaluation_chart": evaluation_chart(record)} if isinstance(record, Report) else {}
+        render(site, common, f"record_{record.kind}.html", urls.record(kind.url_kind, record.id),
+               title=record.title, record=record, kind=kind, body=Markup(site.body_html(record)),
+               json_path=urls.record_json(kind.url_kind, record.id), feeds=feeds, **extra)
+
+
+def write_tombstones(site: Site, common: dict[str, Any]) -> None:
+    for tombstone in site.publication.tombstones:
+        render(site, common, "tombstone.html", site.urls.record(tombstone.url_kind, tombstone.id),
+               title=tombstone.title, tombstone=tombstone, kind=KIND_BY_NAME[tombstone.kind])
+
+
+def write_redirects(site: Site, common: dict[str, Any]) -> None:
+    for (url_kind, old_id), record in sorted(site.publication.redirects.items()):
+        target = site.urls.record(record.url_kind, record.id)
+        render(site, common, "redirect.html", site.urls.record(url_kind, old_id),
+               title=record.title, old_id=old_id, target=target)
+
+
+def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
+    """Every page this module writes that a crawler should find, with when it last changed.
+
+    Tombstones and redirect pages are left out: they are not content of their own.
+    """
+    size = site.setting("GONGKAI_PAGE_SIZE", 50)
+    urls, records = site.urls, site.publication.records
+    newest = max((r.last_changed for r in records if r.last_changed), default=None)
+    yield urls.home(), newest
+    for kind in KINDS:
+        of_kind = site.publication.of_kind(kind.kind)
+        latest = max((r.last_changed for r in of_kind if r.last_changed), default=None)
+        for pagination, _ in paginate(of_kind, size, lambda n, k=kind.url_kind: urls.listing(k, n)):
+            yield pagination.path, latest
+    for value in site.facets.all_values():
+        latest = max((r.last_changed for r in value.records if r.last_changed), default=None)
+        path_of = lambda n, v=value: urls.facet(v.facet.url_prefix, v.id, n)
+        for pagination, _ in paginate(value.records, size, path_of):
+            yield pagination.path, latest
+    for _, path in facet_indexes(site):
+        yield path, None
+    yield urls.stats(), newest
+    for record in records:
+        yield urls.record(record.url_kind, record.id), record.last_changed
+
+
+def write_pages(site: Site) -> None:
+    """Write every HTML page of the records; record pages last, so a record's URL always wins."""
+    common = common_context(site)
+    write_home(site, common)
+    write_listings(site, common)
+    write_facets(site, common)
+    write_facet_indexes(site, common)
+    write_stats(site, common)
+    write_redirects(site, common)
+    write_tombstones(site, common)
+    write_records(site, common)
+

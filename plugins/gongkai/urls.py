@@ -49,6 +49,11 @@ class Urls:
         return base if page == 1 else f"{base}page/{page}/"
 
     @staticmethod
+    def facet_index(url_prefix: str) -> str:
+        """The list of a facet's values: ``regions/`` or ``cases/forms/``."""
+        return f"{url_prefix}/"
+
+    @staticmethod
     def feed(scope: str, fmt: str = "atom") -> str:
         """``feeds/all.atom.xml``, ``feeds/cases.rss.xml`` or ``feeds/regions/jiangzhong.atom.xml``."""
         return f"feeds/{scope}.{fmt}.xml"
