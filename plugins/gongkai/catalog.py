@@ -290,16 +290,16 @@ def _identity_rules(loaded: list[LoadedRecord]) -> list[Problem]:
         first = owners.get(item.record.id)
         if first:
             mark = item.id_marks[0]
-            problems.append(Problem(item.file, mark.line, mark.column, f"编号「{item.record.id}」已被 {first.file} 使用：编号全站唯一"))
+            problems.append(Problem(item.file, mark.line, mark.column, f"编号（id）「{item.record.id}」已被 {first.file} 使用：编号全站唯一"))
         else:
             owners[item.record.id] = item
     former_owners: dict[str, LoadedRecord] = {}
     for item in loaded:
         for old, mark in zip(item.record.formerly, item.id_marks[1]):
             if old in owners:
-                message = f"曾用编号「{old}」是 {owners[old].file} 的现行编号：编号不得重复使用"
+                message = f"曾用编号（formerly）「{old}」是 {owners[old].file} 的现行编号：编号不得重复使用"
             elif old in former_owners and former_owners[old] is not item:
-                message = f"曾用编号「{old}」已被 {former_owners[old].file} 声明：一个旧网址只能重定向到一条记录"
+                message = f"曾用编号（formerly）「{old}」已被 {former_owners[old].file} 声明：一个旧网址只能重定向到一条记录"
             else:
                 former_owners[old] = item
                 continue

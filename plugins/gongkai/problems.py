@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from .yamlsource import Document, Mark
+from .yamlsource import Document, Mark, field_name  # noqa: F401 (field_name is used here and re-exported)
 from .yamlsource import Path as DataPath
 
 
@@ -43,14 +43,6 @@ def display_path(path: Path) -> str:
         return text
     cwd = os.getcwd() + os.sep
     return text[len(cwd):] if text.startswith(cwd) else text
-
-
-def field_name(loc: DataPath) -> str:
-    """A dotted field path as the clerk wrote it: ``stages[2].on``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "（整个文件）"
 
 
 def field_title(model: type[BaseModel], loc: DataPath) -> str:
@@ -106,9 +98,11 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
         return f"未定义的{where}：规范中没有这个字段，其内容不会被发布{hint}"
     if kind in ("string_type",):
         return f"{where}应为文本"
-    if kind == "string_too_short":
+    # Strict text types report their length limits as too_short/too_long (as for lists).
+    is_text = isinstance(error.get("input"), str)
+    if kind == "string_too_short" or (kind == "too_short" and is_text):
         return f"{where}不能为空"
-    if kind == "string_too_long":
+    if kind == "string_too_long" or (kind == "too_long" and is_text):
         return f"{where}过长：最多 {ctx.get('max_length')} 个字符，现有 {len(str(error.get('input', '')))} 个"
     if kind == "string_pattern_mismatch":
         return f"{where}格式不对：只能用小写字母、数字和单个连字符（如 jz-2024-0007），不超过 64 个字符"
@@ -149,9 +143,13 @@ def problems_from_validation(
     """
     problems = []
     for item in error.errors(include_url=False):
-        loc = prefix + tuple(item["loc"])
         # An unknown field is best shown at its key; anything else at its value.
-        mark: Mark = document.mark_for(loc, key=item["type"] in ("extra_forbidden",))
+        on_key = item["type"] in ("extra_forbidden",)
+        if item["loc"] and item["loc"][-1] == "[key]":  # a mapping key that is not allowed (grades: {优: …})
+            item = {**item, "loc": item["loc"][:-1]}
+            on_key = True
+        loc = prefix + tuple(item["loc"])
+        mark: Mark = document.mark_for(loc, key=on_key)
         problems.append(Problem(file, mark.line, mark.column, _message(item, model)))
     return problems
 

@@ -143,6 +143,14 @@ class YamlLoadError(Exception):
         self.problems = problems
 
 
+def field_name(loc: Path) -> str:
+    """A dotted field path as the clerk wrote it: ``stages[2].on``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "（整个文件）"
+
+
 def _mark(node: yaml.Node) -> Mark:
     return _as_mark(node.start_mark)
 
@@ -225,7 +233,9 @@ class _Builder:
         self.aliased = False
         self._seen: set[int] = set()
 
-    def problem(self, node: yaml.Node, message: str) -> None:
+    def problem(self, node: yaml.Node, message: str, path: Path = ()) -> None:
+        if path:  # a value's problem names its field, as validation problems do
+            message = f"字段「{field_name(path)}」：{message}"
         self.problems.append(YamlProblem(_mark(node), message))
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
@@ -240,7 +250,7 @@ class _Builder:
             self.problem(node, f"嵌套层次过深（超过 {MAX_DEPTH} 层）")
             return None
         if node.tag not in _CORE_TAGS:
-            self.problem(node, f"不支持自定义标签 {node.tag}")
+            self.problem(node, f"不支持自定义标签 {node.tag}", path)
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
@@ -250,7 +260,7 @@ class _Builder:
             try:
                 return _resolve_plain(node.value, node)
             except _NodeError as error:
-                self.problem(error.node, error.message)
+                self.problem(error.node, error.message, path)
                 return None
         return node.value  # quoted or block scalar: always text
 
