@@ -69,13 +69,44 @@ def new(c, kind, data="data"):
 def build(c, data="data", output="output", publish=False, siteurl=None):
     """Validate, then build the site; on any error the previous output stays as it was."""
     from gongkai.build import build_site
+    from gongkai.buildcache import default_cache_dir
 
-    overrides = {"SITEURL": siteurl.rstrip("/")} if siteurl is not None else {}
     try:
-        result = build_site(Path(data), Path(output), publish=publish, overrides=overrides)
+        result = build_site(
+            Path(data), Path(output), publish=publish, overrides=_siteurl_override(siteurl), cache_dir=default_cache_dir()
+        )
     except ProblemsFound as error:
         _report_problems(error)
     print(f"已生成 {result.output}")
+
+
+def _siteurl_override(siteurl: str | None) -> dict:
+    return {"SITEURL": siteurl.rstrip("/")} if siteurl is not None else {}
+
+
+@task(help={
+    "data": "数据目录（默认 data/）",
+    "output": "输出目录（默认 output/）",
+    "siteurl": "覆盖 SITEURL（默认取环境变量 GONGKAI_SITEURL，见 publishconf.py）",
+})
+def publish(c, data="data", output="output", siteurl=None):
+    """Build with publishconf.py, then check the output (nothing unpublished, no broken link) before any upload."""
+    from gongkai.build import ROOT as SITE_ROOT, build_site, pelican_settings
+    from gongkai.publish_check import check_output, summarize
+
+    overrides = _siteurl_override(siteurl)
+    try:
+        result = build_site(Path(data), Path(output), publish=True, overrides=overrides)
+    except ProblemsFound as error:
+        _report_problems(error)
+    settings = pelican_settings(SITE_ROOT / "publishconf.py", overrides)
+    site_url = settings["SITEURL"]
+    problems = check_output(result.output, result.catalog, site_url, theme=Path(settings["THEME"]))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        _fail(summarize(problems))
+    print(f"已生成并检查 {result.output}（SITEURL {site_url}）：可以上传。")
 
 
 def _ensure_browser(c) -> None:
