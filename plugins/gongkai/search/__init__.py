@@ -1,5 +1,100 @@
-"""Placeholder: being written (see the issue for this output)."""
+"""Search (issue 5): a whoosh index for the terminal and a static index for the browser.
+
+``write_search(site)`` is the build's "search index" step. It reads only
+``site.publication`` (through ``documents.py``), analyzes every public record
+once (``postings.py``), and from those postings writes
+
+- the static index under ``search/index/<version>/`` (``shards.py``), which
+  ``theme/static/js/search.js`` queries on the page ``/search/``;
+- the whoosh index beside the output folder (``index.py``), which
+  ``invoke search`` queries (``query.py``); it is written by a forked process
+  while this one encodes the static index.
+
+Both rank with the same BM25F scores, so the browser and the terminal agree.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+from ..records import RECORD_TYPES
+from ..site import Site
+from .documents import BOOSTS, FIELDS, KIND_ORDER, search_documents
+from .index import final_output, whoosh_dir, write_whoosh
+from .postings import build_postings
+from .shards import build_static_index
+
+INDEX_ROOT = "search/index/"
 
 
-def write_search(site) -> None:
-    return None  # placeholder until this output is written
+def region_chains(vocab) -> dict[str, list[str]]:
+    """Each region id → itself and its ancestors (a filter on a city finds its districts)."""
+    return {e.id: [e.id] + [a.id for a in vocab.regions.ancestors(e.id)] for e in vocab.regions}
+
+
+def _in_child(target, *args) -> multiprocessing.process.BaseProcess | None:
+    """Run ``target(*args)`` in a forked process (inline where fork is unavailable)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        target(*args)
+        return None
+    process = multiprocessing.get_context("fork").Process(target=target, args=args, name="gongkai-whoosh")
+    process.start()
+    return process
+
+
+def write_search(site: Site) -> None:
+    """Write the search page, the static index and the whoosh index of the public records."""
+    timings: dict[str, float] = {}
+    started = clock = time.perf_counter()
+    vocab = site.publication.vocab
+    docs = search_documents(site)
+    postings = build_postings({f: [d.texts[f] for d in docs] for f in FIELDS}, len(docs))
+    timings["analyze"] = time.perf_counter() - clock
+
+    whoosh_target = whoosh_dir(final_output(Path(site.output.root)))
+    writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab))
+
+    clock = time.perf_counter()
+    labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
+    static = build_static_index(docs, postings, postings.impacts(BOOSTS), vocab, labels)
+    base = f"{INDEX_ROOT}{static.version}/"
+    for name, data in sorted(static.files.items()):
+        site.output.write_bytes(base + name, data)
+    timings["static index"] = time.perf_counter() - clock
+
+    facets = site.facets
+    site.render(
+        "search.html",
+        site.urls.search(),
+        title="搜索",
+        index_path=base,
+        kinds=[(kind, labels[kind]) for kind in KIND_ORDER],
+        regions=[(v.id, v.name, _depth(v, facets["regions"])) for v in facets["regions"].values()],
+        years=list(facets["years"]),
+    )
+    if writer is not None:
+        writer.join()
+        if writer.exitcode != 0:
+            raise RuntimeError(f"writing the whoosh index {whoosh_target} failed (exit code {writer.exitcode})")
+    timings["total"] = time.perf_counter() - started
+    report = site.settings.get("GONGKAI_REPORT")
+    if isinstance(report, dict):
+        report["search"] = {
+            "documents": len(docs),
+            "terms": static.terms,
+            "shards": static.shards,
+            "static_bytes": static.size,
+            "static_files": len(static.files),
+            "whoosh_dir": str(whoosh_target),
+            "seconds": timings,
+        }
+
+
+def _depth(value, values) -> int:
+    depth = 0
+    while value.parent and value.parent in values:
+        value = values[value.parent]
+        depth += 1
+    return depth

@@ -1,0 +1,173 @@
+"""The whoosh index of the public records: what ``invoke search`` answers from.
+
+It lives *beside* the output folder, in ``<output>.whoosh/`` (``output.whoosh/``
+for ``output/``): whoosh names its files at random, so inside the output it
+would break byte-identical builds, and a static host has no use for it. It
+holds only what ``documents.py`` takes from ``site.publication``.
+
+Written in bulk: whoosh's own writer analyzes and pools every posting in
+Python (about 25 µs each, ten minutes for 20,000 long records), so the
+postings that ``postings.py`` already sorted are fed straight to whoosh's
+segment writer (``_write_segment``); the result is an ordinary whoosh index
+that whoosh searches and scores itself (BM25F), with the same analyzer in its
+schema for anyone who queries it with whoosh's own parser.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from whoosh import fields, formats, index
+from whoosh.analysis import Token, Tokenizer
+from whoosh.system import pack_uint
+
+from .analysis import fold
+from .analysis import tokens as analyze
+from .documents import FIELDS, SearchDoc
+from ..build import _swap_in
+from .postings import Postings
+
+
+class ChineseTokenizer(Tokenizer):
+    """whoosh's view of ``analysis.tokens`` (folded bigrams, unigrams and words)."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, text in enumerate(analyze(value) if tokenize else [fold(value)]):
+            token.text = token.original = text
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + pos
+            yield token
+
+
+def schema() -> fields.Schema:
+    def text(stored: bool = False) -> fields.TEXT:
+        field = fields.TEXT(analyzer=ChineseTokenizer(), phrase=False, stored=stored)
+        field.format = formats.Frequency()
+        return field
+
+    return fields.Schema(
+        title=text(stored=True),
+        subject=text(),
+        body=text(),
+        id=fields.ID(stored=True, unique=True),
+        kind=fields.ID(stored=True),
+        regions=fields.KEYWORD(),
+        year=fields.ID(stored=True),
+        url=fields.STORED(),
+        date=fields.STORED(),
+        n=fields.STORED(),
+    )
+
+
+def whoosh_dir(output: Path) -> Path:
+    """Where the whoosh index of the site built into ``output`` lives."""
+    output = Path(output).resolve()
+    return output.parent / f"{output.name}.whoosh"
+
+
+def final_output(root: Path) -> Path:
+    """The output folder a build writes to ``root`` for (``build.py`` stages into ``.<name>.building``)."""
+    from ..build import staging_path
+
+    root = Path(root).resolve()
+    name = root.name
+    if name.startswith(".") and name.endswith(".building"):
+        candidate = root.parent / name[1:-len(".building")]
+        if staging_path(candidate) == root:
+            return candidate
+    return root
+
+
+def _filter_terms(doc: SearchDoc, region_chain: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {"id": [doc.id], "kind": [doc.kind], "regions": region_chain[doc.region], "year": [doc.year]}
+
+
+def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:
+    """Write the whoosh index of ``docs`` into ``directory`` (replaced as a whole when complete)."""
+    directory = Path(directory)
+    building = directory.with_name(directory.name + ".building")
+    if building.exists():
+        shutil.rmtree(building)
+    building.mkdir(parents=True)
+    try:
+        _write_index(building, docs, postings, region_chain)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    _swap_in(building, directory)  # the same two renames as the output folder's
+
+
+def _write_index(building: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:
+    ix = index.create_in(str(building), schema())
+    writer = ix.writer()
+    sch = ix.schema
+    lengths = postings.lengths.tolist()
+    perdoc = writer.perdocwriter
+    for doc in docs:
+        perdoc.start_doc(doc.n)
+        for fieldno, name in enumerate(FIELDS):
+            perdoc.add_field(name, sch[name], doc.title if name == "title" else None, lengths[doc.n][fieldno])
+        for name, value in (("id", doc.id), ("kind", doc.kind), ("year", doc.year), ("url", doc.url), ("date", doc.date), ("n", doc.n)):
+            perdoc.add_field(name, sch[name], value, 0)
+        perdoc.finish_doc()
+    writer.docnum = len(docs)
+    writer._added = True
+    writer._flush_segment = lambda: _write_segment(writer, docs, postings, region_chain)  # type: ignore[method-assign]
+    writer.commit()
+
+
+def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:
+    """Feed the sorted postings to whoosh's field writer (what ``SegmentWriter`` does after pooling)."""
+    import numpy as np
+
+    writer.perdocwriter.close()
+    out = writer.fieldwriter
+    sch = writer.schema
+    order = postings.in_text_order()
+    encoded = [t.encode("utf-8") for t in postings.terms]
+    packed = [pack_uint(f) for f in range(256)]
+    for name in sorted(sch.names()):
+        if name in postings.fields:
+            fieldno = postings.fields.index(name)
+            mine = postings.field == fieldno
+            bounds = np.searchsorted(postings.term[mine], np.arange(len(encoded) + 1)).tolist()
+            docs_of, tfs = postings.doc[mine].tolist(), postings.tf[mine].tolist()
+            column = postings.lengths[:, fieldno].tolist()
+            out.start_field(name, sch[name])
+            add = out.add
+            for t in order:
+                first, last = bounds[t], bounds[t + 1]
+                if first == last:
+                    continue
+                out.start_term(encoded[t])
+                for i in range(first, last):
+                    d, f = docs_of[i], tfs[i]
+                    add(d, float(f), packed[f] if f < 256 else pack_uint(f), column[d])
+                out.finish_term()
+            out.finish_field()
+        elif sch[name].indexed:
+            terms: dict[str, list[int]] = {}
+            for d in docs:
+                for value in _filter_terms(d, region_chain)[name]:
+                    terms.setdefault(value, []).append(d.n)
+            out.start_field(name, sch[name])
+            for value in sorted(terms, key=lambda v: v.encode("utf-8")):
+                out.start_term(value.encode("utf-8"))
+                for n in terms[value]:
+                    out.add(n, 1.0, b"", 0)
+                out.finish_term()
+            out.finish_field()
+    out.close()
+
+
+def open_index(output: Path) -> index.Index:
+    """The whoosh index of the site built into ``output``; ``FileNotFoundError`` when there is none."""
+    directory = whoosh_dir(output)
+    if not index.exists_in(str(directory)):
+        raise FileNotFoundError(directory)
+    return index.open_dir(str(directory), readonly=True)
