@@ -8,8 +8,10 @@ field at fault. Rules across records (unique ids, ``formerly``) live in
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Callable, Iterator
 
+from .fields import CHINA_TIME
 from .records import STAGE_ORDER, Case, Disclosure, Record, Report
 from .vocabulary import Vocabularies
 from .yamlsource import Path
@@ -19,6 +21,11 @@ Finding = tuple[Path, str]
 
 def _cn(d) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _china_day(moment: datetime) -> date:
+    """The calendar day of ``moment`` in China: record dates (approval, decision, …) are China dates."""
+    return moment.astimezone(CHINA_TIME).date()
 
 
 def _publication(record: Record, vocab: Vocabularies) -> Iterator[Finding]:
@@ -35,15 +42,16 @@ def _publication(record: Record, vocab: Vocabularies) -> Iterator[Finding]:
     published = record.published
     if published is None:
         return
+    day = _china_day(published)
     if record.updated is not None and record.updated < published:
-        yield ("updated",), f"更新时间（updated）不能早于发布时间（published，{_cn(published)}）"
-    if record.approval is not None and record.approval.on > published.date():
-        yield ("approval", "on"), f"审批日期不能晚于发布时间（published，{_cn(published)}）"
-    if record.withdrawal is not None and record.withdrawal.on < published.date():
-        yield ("withdrawal", "on"), f"撤回日期不能早于发布时间（published，{_cn(published)}）"
+        yield ("updated",), f"更新时间（updated）不能早于发布时间（published，{_cn(day)}）"
+    if record.approval is not None and record.approval.on > day:
+        yield ("approval", "on"), f"审批日期不能晚于发布时间（published，{_cn(day)}）"
+    if record.withdrawal is not None and record.withdrawal.on < day:
+        yield ("withdrawal", "on"), f"撤回日期不能早于发布时间（published，{_cn(day)}）"
     for i, correction in enumerate(record.corrections):
-        if correction.on < published.date():
-            yield ("corrections", i, "on"), f"更正日期不能早于发布时间（published，{_cn(published)}）"
+        if correction.on < day:
+            yield ("corrections", i, "on"), f"更正日期不能早于发布时间（published，{_cn(day)}）"
 
 
 def _ids(record: Record, vocab: Vocabularies) -> Iterator[Finding]:
@@ -65,8 +73,8 @@ def _disclosure(record: Disclosure, vocab: Vocabularies) -> Iterator[Finding]:
     category = vocab.categories[record.category]
     if category.domain != record.domain:
         yield ("category",), f"公开类别「{category.name}」属于{category.domain}，与本记录的公开领域（{record.domain}）不符"
-    if record.written_on and record.published and record.written_on > record.published.date():
-        yield ("written_on",), f"成文日期不能晚于发布时间（published，{_cn(record.published)}）"
+    if record.written_on and record.published and record.written_on > _china_day(record.published):
+        yield ("written_on",), f"成文日期不能晚于发布时间（published，{_cn(_china_day(record.published))}）"
 
 
 def _case(record: Case, vocab: Vocabularies) -> Iterator[Finding]:
@@ -92,13 +100,13 @@ def _case(record: Case, vocab: Vocabularies) -> Iterator[Finding]:
     for i, circumstance in enumerate(record.circumstances):
         if record.circumstances.index(circumstance) != i:
             yield ("circumstances", i), f"问责情形「{vocab.circumstances[circumstance].name}」重复"
-    if record.published and record.decision.on > record.published.date():
-        yield ("decision", "on"), f"问责决定日期不能晚于发布时间（published，{_cn(record.published)}）：只公开已办结的案例"
+    if record.published and record.decision.on > _china_day(record.published):
+        yield ("decision", "on"), f"问责决定日期不能晚于发布时间（published，{_cn(_china_day(record.published))}）：只公开已办结的案例"
 
 
 def _report(record: Report, vocab: Vocabularies) -> Iterator[Finding]:
-    if record.published and record.year > record.published.year:
-        yield ("year",), f"述职年度（{record.year}）不能晚于发布年份（{record.published.year}）"
+    if record.published and record.year > _china_day(record.published).year:
+        yield ("year",), f"述职年度（{record.year}）不能晚于发布年份（{_china_day(record.published).year}）"
     evaluation = record.evaluation
     if evaluation.score is None and not evaluation.grades:
         yield ("evaluation",), "评议测评（evaluation）至少要填写 score（得分）或 grades（等次票数）之一"
