@@ -266,8 +266,9 @@ def stats_charts(site: Site) -> list[dict[str, Any]]:
 
 
 def write_stats(site: Site, common: dict[str, Any]) -> None:
+    records = site.publication.records
     render(site, common, "stats.html", site.urls.stats(), title="统计", charts=stats_charts(site),
-           total=len(site.publication.records), feeds=[common["site_feed"]])
+           total=len(records), latest=records[0].published if records else None, feeds=[common["site_feed"]])
 
 
 def evaluation_chart(record: Report) -> Markup | None:
