@@ -109,6 +109,26 @@ def publish(c, data="data", output="output", siteurl=None):
     print(f"已生成并检查 {result.output}（SITEURL {site_url}）：可以上传。")
 
 
+@task(help={
+    "query": "搜索词（简体或繁体，多个词用空格分开）",
+    "output": "已生成站点的输出目录（默认 output/；索引在其旁的 output.whoosh/）",
+    "limit": "显示的结果数（默认 10）",
+    "kind": "只看一类：case、disclosure 或 report",
+    "region": "只看某地区（地区标识，含下级地区）",
+    "year": "只看某年发布的记录",
+})
+def search(c, query, output="output", limit=10, kind=None, region=None, year=None):
+    """Answer QUERY from the build's whoosh index, best matches first."""
+    from gongkai.search.query import format_answer
+    from gongkai.search.query import search as run_search
+
+    try:
+        answer = run_search(Path(output), query, kind=kind, region=region, year=year, limit=int(limit))
+    except FileNotFoundError as missing:
+        _fail(f"找不到搜索索引 {missing}：请先运行 invoke build --output {output}")
+    print(format_answer(answer))
+
+
 def _ensure_browser(c) -> None:
     """Debian's Chromium and a CJK font for the browser tests (installed once, as root)."""
     if Path("/usr/bin/chromium").exists() and Path("/usr/share/fonts/truetype/wqy").exists():
