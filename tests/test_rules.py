@@ -448,6 +448,11 @@ def test_grade_counts_within_participants(tmp_path, grades, ok):
         one_problem(tmp_path, record, ("evaluation", "grades"), "41", "participants")
 
 
+@pytest.mark.parametrize("score", [True, "88"])
+def test_score_is_a_number_not_a_flag_or_text(tmp_path, score):
+    one_problem(tmp_path, report_record(evaluation={"method": "民主测评", "participants": 4, "score": score}), ("evaluation", "score"), "数字")
+
+
 def test_score_bounds(tmp_path):
     one_problem(tmp_path, report_record(evaluation={"method": "民主测评", "participants": 4, "score": -1}), ("evaluation", "score"), "0")
     valid(tmp_path / "ok", report_record(evaluation={"method": "民主测评", "participants": 4, "score": 100}))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo
+from pydantic import AfterValidator, Field, Strict, ValidationInfo
 
 from .fields import Date, Flag, Integer, Markdown, Moment, SchemaModel, Slug, Text, WebUrl, text
 from .vocabulary import SubjectKind, Vocabularies, VocabularyMiss
@@ -140,7 +140,7 @@ Grade = Literal["好", "较好", "一般", "差"]
 class Evaluation(SchemaModel):
     method: Text = Field(title="测评方式", description="如 民主测评、无记名投票")
     participants: Annotated[Integer, Field(ge=0)] = Field(title="参评人数")
-    score: Annotated[float, Field(ge=0, le=100)] | None = Field(None, title="得分", description="0–100")
+    score: Annotated[float, Strict(), Field(ge=0, le=100)] | None = Field(None, title="得分", description="0–100")
     grades: dict[Grade, Annotated[Integer, Field(ge=0)]] | None = Field(None, title="测评等次票数", description="好、较好、一般、差 各得票数")
 
 
