@@ -110,6 +110,18 @@ def publish(c, data="data", output="output", siteurl=None):
 
 
 @task(help={
+    "data": "数据目录（默认 data/）",
+    "output": "输出目录（默认 output/）",
+    "port": "端口（默认 8000）",
+})
+def serve(c, data="data", output="output", port=8000):
+    """Build, serve on 127.0.0.1 and rebuild on every change (a failed rebuild keeps the last good site)."""
+    from gongkai.serve import serve as serve_site
+
+    serve_site(Path(data), Path(output), port=int(port))
+
+
+@task(help={
     "query": "搜索词（简体或繁体，多个词用空格分开）",
     "output": "已生成站点的输出目录（默认 output/；索引在其旁的 output.whoosh/）",
     "limit": "显示的结果数（默认 10）",
