@@ -280,10 +280,36 @@ class _Builder:
         return result
 
 
+_NESTING_INDICATORS = ("[", "{", "- ", "-\t", "? ", "?\t")
+"""What opens a level without indenting further; indentation alone cannot nest deeply within ``MAX_BYTES``."""
+
+
+def _too_deep(text: str) -> Mark | None:
+    """Where nesting first goes past ``MAX_DEPTH``, for a text that could nest deeply.
+
+    libyaml composes recursively in C: some 30,000 levels (60 KB of ``[``)
+    overflow the C stack and kill the process. Such texts are first walked with
+    the parser, which keeps its own stack; ordinary records skip this cheaply.
+    """
+    if sum(text.count(indicator) for indicator in _NESTING_INDICATORS) < 1000:
+        return None
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH + 1:
+                return _as_mark(event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def load_yaml(raw: bytes | str) -> Document:
     """Load one YAML document strictly; raise ``YamlLoadError`` with every problem found."""
     text = _decode(raw) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
     try:
+        if too_deep := _too_deep(text):
+            raise YamlLoadError([YamlProblem(too_deep, f"嵌套层次过深（超过 {MAX_DEPTH} 层）")])
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
