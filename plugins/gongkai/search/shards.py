@@ -192,3 +192,37 @@ def build_static_index(docs: list[SearchDoc], postings: Postings, impacts, vocab
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
     return StaticIndex(digest.hexdigest()[:12], files, shards, len(postings.terms))
+
+
+def read_shard(data: bytes) -> dict[str, list[tuple[int, int]]]:
+    """Decode a shard: term → [(document, value)] (what ``search.js`` reads; for tests and tools)."""
+    position = 0
+
+    def read() -> int:
+        nonlocal position
+        value = shift = 0
+        while True:
+            byte = data[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    found: dict[str, list[tuple[int, int]]] = {}
+    while position < len(data):
+        length = read()
+        term = data[position:position + length].decode("utf-8")
+        position += length
+        count, distinct = read(), read()
+        table, value = [], 0
+        for _ in range(distinct):
+            value += read()
+            table.append(value)
+        docs, doc = [], 0
+        for _ in range(count):
+            doc += read()
+            docs.append(doc)
+        values = [table[read()] for _ in range(count)] if distinct > 1 else table * count
+        found[term] = list(zip(docs, values))
+    return found

@@ -319,7 +319,12 @@ class SearchPage {
       this.run(false, false);
     });
     if (this.input.value.trim()) this.run(false, false);
-    else this.ready.catch((error) => this.fail(error));
+    else {
+      this.ready.then(() => {
+        this.results.dataset.query = "";
+        this.results.dataset.state = "done";
+      }, (error) => this.fail(error));
+    }
   }
 
   moveFocus(event) {

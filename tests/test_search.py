@@ -1,0 +1,256 @@
+"""Search (issue 5): the analyzer, the static index against whoosh, the page in Chromium, and ``invoke search``.
+
+The browser tests load ``/search/?q=…`` of the sample site (served under a
+sub-path) and compare the JavaScript client's ranked results with whoosh's
+(``gongkai.search.query``) for queries a citizen types: names, units, 文号,
+years, Simplified queries over Traditional records and the reverse, and two
+characters inside a longer word.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from conftest import ROOT, build, case_record, new_data_dir, write_record
+
+from gongkai.search.analysis import fold, query_terms, tokens, traditional_to_simplified
+from gongkai.search.index import whoosh_dir
+from gongkai.search.postings import build_postings
+from gongkai.search.query import search
+from gongkai.search.shards import read_shard, term_hash
+
+# --- the analyzer -------------------------------------------------------------------------------
+
+
+def test_traditional_folds_to_simplified():
+    assert fold("雲嶺市白水縣應急管理局") == "云岭市白水县应急管理局"
+    assert tokens("陳某") == tokens("陈某") == ["陈某"]
+    assert traditional_to_simplified()["號"] == "号"
+
+
+def test_folding_keeps_length_and_is_idempotent():
+    text = "述職人報告了2021年度履行“一崗雙責”ＡＢＣ１２３"
+    assert len(fold(text)) == len(text)
+    assert fold(fold(text)) == fold(text)
+
+
+def test_cjk_runs_become_overlapping_bigrams_and_lone_characters_unigrams():
+    assert tokens("江中市交通局") == ["江中", "中市", "市交", "交通", "通局"]
+    assert tokens("2020年7月") == ["2020", "年", "7", "月"]
+    assert "交通" in tokens("原交通局长")  # a two-character word inside a longer one
+
+
+def test_latin_words_and_numbers_stay_whole_and_lowercase():
+    assert tokens("江委发〔2024〕12号") == ["江委", "委发", "2024", "12", "号"]
+    assert tokens("JZ-2024-00012") == ["jz", "2024", "00012"]
+    assert tokens("ＪＺ－２０２４") == ["jz", "2024"]  # full-width typed on a Chinese keyboard
+    assert query_terms("交通 交通局") == ["交通", "通局"]
+
+
+def test_corpus_analysis_agrees_with_the_analyzer():
+    """postings.py (numpy, whole corpus at once) splits exactly like analysis.tokens."""
+    rng = random.Random(5)
+    alphabet = list("江中市交通局雲嶺縣号號〔〕2024AbZ１２ｚ 〇\n-·，。") + ["\U00020000", "\U0002A6A5"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(200)]
+    texts[3] = "x" * 100  # a long word is cut to 40 characters
+    postings = build_postings({"body": texts}, len(texts))
+    for n, text in enumerate(texts):
+        expected: dict[str, int] = {}
+        for token in tokens(text):
+            expected[token] = expected.get(token, 0) + 1
+        mine = postings.doc == n
+        found = {postings.terms[t]: int(f) for t, f in zip(postings.term[mine], postings.tf[mine])}
+        assert found == expected, text
+
+
+# --- the static index against whoosh --------------------------------------------------------------
+
+
+def _static_scores(output: Path, term: str) -> dict[int, float]:
+    index_dir = next((output / "search" / "index").iterdir())
+    import json
+
+    meta = json.loads((index_dir / "meta.json").read_text(encoding="utf-8"))
+    shard = index_dir / "t" / f"{term_hash(term) % meta['shards']:x}.bin"
+    postings = read_shard(shard.read_bytes()).get(term, [])
+    return {doc: value / meta["scale"] for doc, value in postings}
+
+
+@pytest.mark.parametrize("query", ["交通", "陈某", "2024", "号"])
+def test_static_scores_are_whoosh_scores(sample_site, query):
+    """The score each posting carries is whoosh's BM25F score of that one-term query."""
+    answer = search(sample_site.output, query, limit=None)
+    static = _static_scores(sample_site.output, query)
+    assert answer.total and {h.n: pytest.approx(h.score, abs=1e-3) for h in answer.hits} == static
+
+
+# --- the page in Chromium ----------------------------------------------------------------------
+
+QUERIES = [
+    "张某",            # a name
+    "陳某",            # a name typed in Traditional
+    "交通局",          # a unit
+    "应急管理局",      # a unit written in Traditional in some records
+    "江委〔2024〕15号",  # a 文号
+    "15号",
+    "2023",            # a year
+    "云岭市白水县",    # Simplified query over a Traditional record
+    "東湖區",          # Traditional query over Simplified records
+    "辞职",            # two characters inside 责令辞职 / 引咎辞职
+    "述职",
+    "张某 交通局",     # two words, both required
+    "留黨察看",
+    "交通 xyzzy",      # no record has both: records with either
+]
+
+
+def _open(page, base: str, **params) -> list[str]:
+    query = params.get("q", "")
+    page.goto(f"{base}/search/?{urlencode(params, quote_via=quote)}")
+    page.wait_for_selector(f'#search-results[data-state="done"][data-query="{query}"]', state="attached", timeout=15000)
+    return page.eval_on_selector_all("#search-results a", "links => links.map(a => a.href)")
+
+
+def _whoosh_urls(sample_site, query: str, **filters) -> tuple[list[str], int]:
+    answer = search(sample_site.output, query, limit=10, **filters)
+    return [f"{sample_site.url}/{hit.url}" for hit in answer.hits], answer.total
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_browser_ranks_like_whoosh(sample_site, page, query):
+    expected, total = _whoosh_urls(sample_site, query)
+    assert expected, f"whoosh finds nothing for {query!r}: pick a query the sample data answers"
+    assert _open(page, sample_site.url, q=query) == expected
+    status = page.inner_text("#search-status")
+    assert str(total) in status
+
+
+def test_simplified_and_traditional_queries_find_the_same_records(sample_site, page):
+    simplified = _open(page, sample_site.url, q="云岭市白水县应急管理局")
+    traditional = _open(page, sample_site.url, q="雲嶺市白水縣應急管理局")
+    assert simplified == traditional
+    assert f"{sample_site.url}/cases/yl-2020-0005/" in simplified  # written in Traditional
+
+
+@pytest.mark.parametrize("filters", [{"kind": "case"}, {"region": "yunling"}, {"year": "2024"}, {"kind": "report", "region": "jiangzhong"}])
+def test_filters_match_whoosh(sample_site, page, filters):
+    expected, _ = _whoosh_urls(sample_site, "问题", **filters)
+    assert expected
+    found = _open(page, sample_site.url, q="问题", **filters)
+    assert found == expected
+    for name, value in filters.items():  # the form shows the filters of a shared URL
+        assert page.input_value(f"#search-{name}") == value
+
+
+def test_results_highlight_matches_and_announce_the_count(sample_site, page):
+    _open(page, sample_site.url, q="交通局")
+    marks = page.eval_on_selector_all("#search-results mark", "ms => ms.map(m => m.textContent)")
+    assert marks and all("交通局" in m or m in ("交通", "通局") for m in marks)
+    assert page.get_attribute("#search-status", "aria-live") == "polite"
+    assert "找到" in page.inner_text("#search-status")
+    assert page.is_hidden("#search-loading")
+
+
+def test_typing_updates_results_and_the_shareable_url(sample_site, page):
+    _open(page, sample_site.url)
+    page.fill("#search-q", "辞职")
+    page.wait_for_selector('#search-results[data-state="done"][data-query="辞职"]', state="attached")
+    assert "q=%E8%BE%9E%E8%81%8C" in page.url
+    page.select_option("#search-kind", "case")
+    page.wait_for_function("document.location.search.includes('kind=case')")
+    page.keyboard.press("Tab")  # keyboard: arrow down from the box goes to the first result
+    page.focus("#search-q")
+    page.keyboard.press("ArrowDown")
+    first = page.eval_on_selector("#search-results a", "a => a.href")
+    assert page.evaluate("document.activeElement.href") == first
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.id") == "search-q"
+
+
+def test_without_javascript_the_page_points_to_the_listings(sample_site, browser):
+    context = browser.new_context(java_script_enabled=False, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{sample_site.url}/search/?q=交通")
+    assert page.is_visible("#search-loading")
+    assert "JavaScript" in page.inner_text("#search-loading")
+    links = page.eval_on_selector_all("#search-loading a", "links => links.map(a => a.href)")
+    assert f"{sample_site.url}/cases/" in links
+    context.close()
+
+
+def test_page_has_no_inline_script(sample_site):
+    import re
+
+    html = sample_site.text("search/")
+    assert re.findall(r"<script[^>]*>", html) == [f'<script type="module" src="{sample_site.url}/theme/js/search.js">']
+    assert not re.search(r"\son[a-z]+=", html) and "style=" not in html
+
+
+def test_javascript_analyzer_matches_python(sample_site, page):
+    """The browser's folding and splitting give the same tokens as analysis.tokens for any text."""
+    page.goto(f"{sample_site.url}/search/")
+    texts = ["雲嶺市白水縣應急管理局原局長陳某", "江委发〔2024〕12号", "ＪＺ－２０２４ Hello", "二〇二四年 号 a", "\U00020000\U00020001x", "x" * 50]
+    pairs = "".join(t + s for t, s in traditional_to_simplified().items())
+    found = page.evaluate(
+        """async ([url, pairs, texts]) => {
+            const m = await import(url);
+            const a = new m.Analyzer(pairs);
+            return texts.map(t => a.tokens(t).map(x => x.text));
+        }""",
+        [f"{sample_site.url}/theme/js/search.js", pairs, texts],
+    )
+    assert found == [tokens(t) for t in texts]
+
+
+# --- what never reaches the index ---------------------------------------------------------------
+
+
+def test_non_public_records_are_not_findable(tmp_path, server, server_root):
+    data = new_data_dir(tmp_path / "data")
+    write_record(data, "case", case_record("t-public", title="公开记录甲乙", body="公开正文丙丁"))
+    write_record(data, "case", case_record("t-draft", status="draft", title="草稿记录戊己", body="草稿正文庚辛"))
+    write_record(data, "case", case_record("t-embargo", published="2099-01-01", title="预约记录壬癸", body="预约正文子丑"))
+    withdrawn = case_record("t-gone", status="withdrawn", title="撤回记录寅卯", body="撤回正文辰巳")
+    withdrawn["withdrawal"] = {"on": "2024-06-01", "reason": "信息有误"}
+    write_record(data, "case", withdrawn)
+    output = tmp_path / "site"
+    build(data, output)
+    assert [h.id for h in search(output, "甲乙 丙丁").hits] == ["t-public"]
+    for secret in ("戊己", "庚辛", "壬癸", "子丑", "寅卯", "辰巳"):
+        assert search(output, secret).total == 0
+        needle = secret.encode("utf-8")
+        for path in (output / "search").rglob("*"):
+            if path.is_file():
+                assert needle not in path.read_bytes(), path
+        for path in whoosh_dir(output).rglob("*"):
+            assert needle not in path.read_bytes(), path
+
+
+# --- the terminal --------------------------------------------------------------------------------
+
+
+def test_invoke_search_prints_ranked_results(sample_site):
+    run = subprocess.run(
+        [sys.executable, "-m", "invoke", "search", "云岭 应急管理局", "--output", str(sample_site.output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "找到" in run.stdout
+    assert "陳某" in run.stdout and "/cases/yl-2020-0005/" in run.stdout
+    first = run.stdout.splitlines()[1]
+    assert first.strip().startswith("1.")
+
+
+def test_invoke_search_without_an_index_says_how_to_build(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "invoke", "search", "交通", "--output", str(tmp_path / "none")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 1
+    assert "invoke build" in run.stderr
