@@ -22,6 +22,7 @@ GONGKAI_EDITORIAL_PAGES = [
     ("关于本站", "about/"),
     ("数据说明", "data-notes/"),
     ("使用指南", "guide/"),
+    ("从提交到发布", "workflow/"),
     ("更正与撤回政策", "policy/"),
     ("数据下载", "downloads/"),
 ]
