@@ -58,6 +58,8 @@ def test_github_annotations_point_at_the_exact_lines(faulty):
     assert region_message.startswith("字段「region」（地区）：地区中没有「100%25火%0A星」"), region_message
     assert "\n" not in region_message and "江中市" in region_message
     assert COMMAND.match(commands[1])["message"].startswith("未定义的字段「summery」")
+    # The plain lines too, for the job log (GitHub annotates at most 10 errors per step).
+    assert f"{faulty['file']}:{faulty['summery_line']}:1: 未定义的字段「summery」" in result.stderr
     assert "校验未通过：1 个文件中共 2 个问题。" in result.stderr
 
 

@@ -4,7 +4,9 @@
 
 - ``text``: ``path:line:column: message`` on standard error (site.md's contract);
 - ``github``: GitHub Actions workflow commands (``::error file=…,line=…,col=…,title=…::message``)
-  on standard output, which GitHub turns into annotations on the pull request's diff;
+  on standard output, which GitHub turns into annotations on the pull request's diff, and the
+  text lines on standard error (GitHub shows at most 10 error annotations per step, and its log
+  shows a command without its location: the text lines keep every problem readable);
 - ``gitlab``: the text lines, plus a GitLab Code Quality report (a JSON list) written to a
   file that the CI job declares as its ``codequality`` artifact; merge requests show it inline.
 
@@ -109,7 +111,6 @@ def emit_problems(
     if output_format == "github":
         for problem in problems:
             print(github_command(problem), file=stdout)
-        return
     for problem in problems:
         print(problem, file=stderr)
     if output_format == "gitlab":
