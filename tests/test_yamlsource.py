@@ -266,6 +266,13 @@ def test_crlf_line_ends_keep_line_numbers():
     assert document.mark_for(("subject", "name")) == Mark(7, 9)
 
 
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
+def test_invisible_line_breaks_are_refused_at_their_position(char):
+    """YAML 1.1 counts NEL, LS and PS as line breaks, editors do not: every later line number would be off."""
+    [(line, column, message)] = problems(f"id: a\r\ntitle: 标题\nsummary: 摘要{char}内容\nregion: x\n".encode())
+    assert (line, column) == (3, 12) and f"U+{ord(char):04X}" in message
+
+
 def test_lone_cr_line_ends():
     document = load_yaml(b"id: a\rtitle: b\r")
     assert document.data == {"id": "a", "title": "b"} and document.mark_for(("title",)) == Mark(2, 8)

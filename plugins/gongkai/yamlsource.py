@@ -280,6 +280,17 @@ class _Builder:
         return result
 
 
+_ODD_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+"""YAML 1.1 line breaks that editors do not show as such: they would shift every line number after them."""
+
+
+def _text_mark(text: str, index: int) -> Mark:
+    """The 1-based line and column of ``text[index]``, counting ``\r\n``, ``\r`` and ``\n`` as editors do."""
+    before = text[:index]
+    line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+    return Mark(line, index - max(before.rfind("\n"), before.rfind("\r")))
+
+
 _NESTING_INDICATORS = ("[", "{", "- ", "-\t", "? ", "?\t")
 """What opens a level without indenting further; indentation alone cannot nest deeply within ``MAX_BYTES``."""
 
@@ -307,6 +318,11 @@ def _too_deep(text: str) -> Mark | None:
 def load_yaml(raw: bytes | str) -> Document:
     """Load one YAML document strictly; raise ``YamlLoadError`` with every problem found."""
     text = _decode(raw) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
+    if odd := _ODD_LINE_BREAKS.search(text):
+        name = {"\x85": "下一行符 NEL", "\u2028": "行分隔符", "\u2029": "段落分隔符"}[odd.group()]
+        raise YamlLoadError([YamlProblem(
+            _text_mark(text, odd.start()), f"含有不可见的换行字符 U+{ord(odd.group()):04X}（{name}）：请删除或改用普通换行"
+        )])
     try:
         if too_deep := _too_deep(text):
             raise YamlLoadError([YamlProblem(too_deep, f"嵌套层次过深（超过 {MAX_DEPTH} 层）")])
@@ -319,8 +335,7 @@ def load_yaml(raw: bytes | str) -> Document:
         # libyaml gives a byte offset, the pure-Python reader a character offset;
         # the reader stops at the first bad character, so find that instead.
         found = text.find(chr(error.character)) if isinstance(error.character, int) else -1
-        before = text[: found if found >= 0 else error.position]
-        where = Mark(before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1)
+        where = _text_mark(text, found if found >= 0 else error.position)
         raise YamlLoadError([YamlProblem(where, f"含有不允许的控制字符 U+{error.character:04X}")]) from None
     except yaml.YAMLError as error:
         raise YamlLoadError([YamlProblem(Mark(1, 1), f"YAML 语法错误：{error}")]) from None
