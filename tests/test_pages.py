@@ -453,8 +453,14 @@ def small_site(tmp_path_factory):
                                            body="正文<script>alert(2)</script><p style=\"color:red\" onclick=\"x()\">段落</p>"))
     write_record(data, "disclosure", disclosure_record("t-disc-1"))
     write_record(data, "report", report_record("t-rep-1", evaluation={"method": "民主测评", "participants": 40, "score": 88.5}))
+    overrides = root / "templates"  # an operator's own template, the Pelican way
+    overrides.mkdir()
+    (overrides / "stats.html").write_text(
+        '{% extends "!theme/stats.html" %}{% block content %}<p id="operator-note">本地说明</p>{{ super() }}{% endblock %}',
+        encoding="utf-8",
+    )
     output = root / "output"
-    build(data, output, siteurl="http://example.test/gk", GONGKAI_PAGE_SIZE=2)
+    build(data, output, siteurl="http://example.test/gk", GONGKAI_PAGE_SIZE=2, THEME_TEMPLATES_OVERRIDES=[str(overrides)])
     return output
 
 
@@ -502,3 +508,9 @@ def test_report_with_only_a_score_has_no_grade_chart(small_site):
     doc = small(small_site, "reports/t-rep-1/")
     assert "88.5" in doc.cssselect("#evaluation-heading")[0].getparent().text_content()
     assert not doc.cssselect(".evaluation svg")
+
+
+def test_an_operator_overrides_a_template_the_pelican_way(small_site):
+    doc = small(small_site, "stats/")
+    assert doc.get_element_by_id("operator-note").text_content() == "本地说明"
+    assert doc.cssselect("figure.chart svg"), "the overriding template extends the theme's own"
