@@ -155,3 +155,23 @@ def test(c, k=None):
     _ensure_browser(c)
     selection = f" -k {k!r}" if k else ""
     c.run(f"{sys.executable} -m pytest -q{selection}", pty=False)
+
+
+@task(help={
+    "sizes": "记录数，逗号分隔（默认 1000,5000,20000）",
+    "huge": "另加 50,000 条",
+    "runs": "每项测量的次数，取中位数（默认 3）",
+    "skip_anchors": "不测 Hugo 与 Pelican 对照站点",
+    "seed": "合成数据的随机种子（默认 1）",
+})
+def bench(c, sizes="1000,5000,20000", huge=False, runs=3, skip_anchors=False, seed=1):
+    """The benchmark: our build against Hugo and plain Pelican on synthetic data sets (docs/performance.md)."""
+    sys.path.insert(0, str(ROOT))
+    from bench.run import main as run_bench
+
+    argv = ["--sizes", sizes, "--runs", str(runs), "--seed", str(seed)]
+    argv += ["--huge"] * bool(huge) + ["--skip-anchors"] * bool(skip_anchors)
+    shown = " ".join(a for a in sys.argv[1:]) or "bench"
+    code = run_bench(argv, f"invoke {shown}")
+    if code:
+        sys.exit(code)

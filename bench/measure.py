@@ -1,0 +1,198 @@
+"""Measuring one command as a whole process: wall time and peak memory.
+
+Every number in the benchmark is a separate process, so what is measured is
+what a clerk or CI waits for: interpreter start-up, imports, worker pools and
+all. Two memory figures are taken, because neither alone is right for every
+program:
+
+- ``max_rss_kb``: GNU ``time``'s ``%M``, the kernel's exact peak resident set
+  of the *largest single process* in the tree (Hugo and plain Pelican are one
+  process, so this is their peak);
+- ``tree_kb``: the sum over the whole process tree (our build runs worker
+  processes), sampled from ``/proc`` every ``SAMPLE_EVERY`` seconds; when the
+  tree has several processes it sums PSS (shared copy-on-write pages counted
+  once), otherwise RSS. A spike shorter than the interval can be missed.
+
+``peak_kb`` is the larger of the two.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GNU_TIME = "/usr/bin/time"
+SAMPLE_EVERY = 0.25
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class CommandFailed(RuntimeError):
+    """A measured command exited non-zero: the benchmark stops rather than report a broken build."""
+
+
+@dataclass
+class Sample:
+    wall_s: float
+    max_rss_kb: int
+    tree_kb: int
+
+    @property
+    def peak_kb(self) -> int:
+        return max(self.max_rss_kb, self.tree_kb)
+
+
+@dataclass
+class Series:
+    """Several runs of one measurement."""
+
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def runs(self) -> int:
+        return len(self.samples)
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(s.wall_s for s in self.samples)
+
+    @property
+    def min_s(self) -> float:
+        return min(s.wall_s for s in self.samples)
+
+    @property
+    def max_s(self) -> float:
+        return max(s.wall_s for s in self.samples)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(s.peak_kb for s in self.samples) / 1024
+
+    def as_dict(self, records: int) -> dict:
+        return {
+            "runs": self.runs,
+            "median_s": round(self.median_s, 3),
+            "min_s": round(self.min_s, 3),
+            "max_s": round(self.max_s, 3),
+            "ms_per_record": round(self.median_s * 1000 / records, 3),
+            "peak_mb": round(self.peak_mb, 1),
+            "samples": [
+                {"wall_s": round(s.wall_s, 3), "max_rss_kb": s.max_rss_kb, "tree_kb": s.tree_kb}
+                for s in self.samples
+            ],
+        }
+
+
+def gnu_time_available() -> bool:
+    return Path(GNU_TIME).is_file() and os.access(GNU_TIME, os.X_OK)
+
+
+# --- the process tree, from /proc ----------------------------------------------------
+
+
+def _parents() -> dict[int, int]:
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, parent in _parents().items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return _rss_kb(pid)
+
+
+class TreeSampler(threading.Thread):
+    """Samples the memory of a process and its descendants until stopped."""
+
+    def __init__(self, root: int):
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak_kb = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            pids = _descendants(self.root)
+            size = _pss_kb if len(pids) > 2 else _rss_kb  # GNU time + one program: RSS is exact enough
+            self.peak_kb = max(self.peak_kb, sum(size(pid) for pid in pids))
+            self._stop_event.wait(SAMPLE_EVERY)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+# --- one measured run ---------------------------------------------------------------
+
+
+def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 3600) -> Sample:
+    """Run ``command`` once; its wall time and peak memory. Raises ``CommandFailed`` on a non-zero exit."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        wrapped = [GNU_TIME, "-f", "%M", "-o", report.name, *command] if gnu_time_available() else command
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            wrapped, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        sampler = TreeSampler(process.pid)
+        sampler.start()
+        try:
+            out, err = process.communicate(timeout=timeout)
+        finally:
+            wall = time.perf_counter() - started
+            sampler.stop()
+        if process.returncode != 0:
+            tail = "\n".join((out + err).strip().splitlines()[-25:])
+            raise CommandFailed(f"{' '.join(command)} exited {process.returncode} in {cwd}:\n{tail}")
+        max_rss = 0
+        if gnu_time_available():
+            lines = [line for line in Path(report.name).read_text().splitlines() if line.strip()]
+            max_rss = int(lines[-1]) if lines and lines[-1].strip().isdigit() else 0
+    return Sample(wall, max_rss, sampler.peak_kb)
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty folder at ``path`` (removed first if it exists)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path

@@ -1,0 +1,297 @@
+"""``invoke bench``: our build against Hugo and plain Pelican on the same synthetic records.
+
+For each size (1,000, 5,000 and 20,000 records by default; 50,000 with
+``--huge``) it measures, each as a whole process:
+
+- our full build from clean (empty output folder, empty build cache);
+- our rebuild after editing one record's title, then after adding one
+  record, then after deleting one (each on top of the previous output and
+  build cache, as a clerk's successive commits would be);
+- ``invoke validate`` alone (empty build cache);
+- Hugo and plain Pelican building the same records as Markdown pages
+  (``bench/anchors.py``), each from an empty output folder.
+
+Every measurement runs ``--runs`` times (default 3) and the table shows the
+median. The anchors are slow (Pelican takes over a minute at 20,000), so
+after one run of everything the extra anchor runs are made only while the
+whole benchmark stays within ``ANCHOR_BUDGET_S``; the ``runs`` column says how
+many were made. Results are printed as one table and written as JSON
+(default ``bench-results/bench.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+
+from . import anchors
+from .datasets import CACHE, ROOT, DataSet, add_record, dataset, delete_record, edit_title, working_copy
+from .measure import CommandFailed, Sample, Series, fresh_dir, gnu_time_available, measure
+
+DEFAULT_SIZES = (1000, 5000, 20000)
+HUGE_SIZE = 50000
+ANCHOR_BUDGET_S = 15 * 60
+SOURCE_DATE_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z: every synthetic record (2015–2025) is public
+
+OURS = ("build_clean", "rebuild_edit", "rebuild_add", "rebuild_delete", "validate")
+ANCHORS = ("hugo", "pelican")
+LABELS = {
+    "build_clean": "本站 全量构建（空输出、空缓存）",
+    "rebuild_edit": "本站 改一条标题后重建",
+    "rebuild_add": "本站 新增一条后重建",
+    "rebuild_delete": "本站 删除一条后重建",
+    "validate": "本站 invoke validate",
+    "hugo": "Hugo 全量构建",
+    "pelican": "Pelican 全量构建",
+}
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+@dataclass
+class SizeResult:
+    data: DataSet
+    series: dict[str, Series] = field(default_factory=dict)
+    search: dict | None = None
+
+    def series_for(self, name: str) -> Series:
+        return self.series.setdefault(name, Series())
+
+
+def _env(cache: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    env["GONGKAI_CACHE"] = str(cache)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def _invoke(*args: str) -> list[str]:
+    return [sys.executable, "-m", "invoke", *args]
+
+
+def _clean(*paths: Path) -> None:
+    for path in paths:
+        for candidate in (path, path.parent / f".{path.name}.building", path.parent / f".{path.name}.previous"):
+            if candidate.is_dir():
+                shutil.rmtree(candidate)
+
+
+def _record(result: SizeResult, name: str, sample: Sample) -> None:
+    result.series_for(name).samples.append(sample)
+    label = LABELS[name] + " " * max(0, 34 - cell_len(LABELS[name]))
+    console.print(f"  {result.data.count:>6,} 条  {label} {sample.wall_s:8.2f} s  {sample.peak_kb / 1024:8.0f} MB")
+
+
+def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
+    """Clean build, then edit / add / delete rebuilds on top of it; ``runs`` times."""
+    for _ in range(runs):
+        data = working_copy(result.data.path, work / "data")
+        output, cache = work / "output", work / "build-cache"
+        _clean(output, cache)
+        env = _env(cache)
+        build = _invoke("build", "--data", str(data), "--output", str(output))
+        _record(result, "build_clean", measure(build, cwd=ROOT, env=env))
+        for name, change in (("rebuild_edit", edit_title), ("rebuild_add", add_record), ("rebuild_delete", delete_record)):
+            change(data)
+            _record(result, name, measure(build, cwd=ROOT, env=env))
+    _clean(work / "data", work / "output", work / "build-cache")
+    for _ in range(runs):
+        cache = work / "validate-cache"
+        _clean(cache)
+        _record(result, "validate", measure(_invoke("validate", "--data", str(result.data.path)), cwd=ROOT, env=_env(cache)))
+    _clean(work / "validate-cache")
+
+
+def measure_anchor(result: SizeResult, name: str, work: Path) -> None:
+    hugo_site, pelican_site = anchors.anchor_sites(result.data)
+    output = fresh_dir(work / f"{name}-output")
+    if name == "hugo":
+        command, cwd = anchors.hugo_command(hugo_site, output), hugo_site
+    else:
+        command, cwd = anchors.pelican_command(pelican_site, output), pelican_site
+    env = _env(work / "anchor-cache")
+    env["HUGO_CACHEDIR"] = str(fresh_dir(work / "hugo-cache"))
+    _record(result, name, measure(command, cwd=cwd, env=env))
+    _clean(output, work / "hugo-cache")
+
+
+def search_numbers(data: DataSet) -> dict | None:
+    """The search developer's own figures, when ``gongkai.search.bench`` offers ``benchmark(data_dir)``."""
+    sys.path.insert(0, str(ROOT / "plugins"))
+    try:
+        from gongkai.search import bench as search_bench  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    function = getattr(search_bench, "benchmark", None)
+    if function is None:
+        return None
+    try:
+        return function(data.path)
+    except Exception as error:  # noqa: BLE001 - optional figures never stop the benchmark
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+def ratio(ours: Series | None, anchor: Series | None) -> float | None:
+    if not ours or not anchor or not ours.runs or not anchor.runs:
+        return None
+    return ours.median_s / anchor.median_s
+
+
+def _versions() -> dict[str, str]:
+    def run(command: list[str]) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=60).stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.SubprocessError):
+            return "?"
+
+    import pelican
+
+    return {
+        "python": platform.python_version(),
+        "pelican": pelican.__version__,
+        "hugo": run([anchors.hugo_binary(), "version"]),
+        "cpus": str(os.cpu_count()),
+        "machine": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def as_json(results: list[SizeResult], args: argparse.Namespace, command: str, elapsed: float) -> dict:
+    sizes = []
+    for result in results:
+        count = result.data.count
+        measured = {name: result.series[name].as_dict(count) for name in (*OURS, *ANCHORS) if name in result.series}
+        for name in OURS:
+            if name in measured and name != "validate":
+                for anchor in ANCHORS:
+                    value = ratio(result.series.get(name), result.series.get(anchor))
+                    measured[name][f"ratio_to_{anchor}"] = round(value, 3) if value is not None else None
+        sizes.append({
+            "records": count,
+            "seed": result.data.seed,
+            "dataset": result.data.key,
+            "generated_s": round(result.data.generated_s, 2) if result.data.generated_s is not None else None,
+            "measurements": measured,
+            "search": result.search,
+        })
+    return {
+        "command": command,
+        "runs_requested": args.runs,
+        "source_date_epoch": SOURCE_DATE_EPOCH,
+        "memory": "peak_mb = max(GNU time %M of the largest process, sampled PSS sum of the process tree)"
+        + ("" if gnu_time_available() else " — /usr/bin/time missing: sampled only"),
+        "versions": _versions(),
+        "elapsed_s": round(elapsed, 1),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "note": "wall times on a shared machine: compare rows of one run, and watch the load average",
+        "sizes": sizes,
+    }
+
+
+def table(results: list[SizeResult], title: str) -> Table:
+    grid = Table(title=title, title_justify="left")
+    for heading, justify in (
+        ("记录数", "right"), ("测量", "left"), ("次数", "right"), ("中位数 s", "right"), ("最小–最大 s", "right"),
+        ("ms/条", "right"), ("峰值内存 MB", "right"), ("÷ Hugo", "right"), ("÷ Pelican", "right"),
+    ):
+        grid.add_column(heading, justify=justify)  # type: ignore[arg-type]
+    for result in results:
+        for index, name in enumerate(n for n in (*OURS, *ANCHORS) if n in result.series):
+            series = result.series[name]
+            ratios = ["", ""]
+            if name in OURS and name != "validate":
+                ratios = [f"{r:.2f}×" if (r := ratio(series, result.series.get(a))) is not None else "—" for a in ANCHORS]
+            grid.add_row(
+                f"{result.data.count:,}" if index == 0 else "",
+                LABELS[name],
+                str(series.runs),
+                f"{series.median_s:.2f}",
+                f"{series.min_s:.2f}–{series.max_s:.2f}",
+                f"{series.median_s * 1000 / result.data.count:.2f}",
+                f"{series.peak_mb:.0f}",
+                *ratios,
+            )
+        grid.add_section()
+    return grid
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="invoke bench", description="本站构建与 Hugo、Pelican 的对照基准测试")
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="记录数，逗号分隔（默认 1000,5000,20000）")
+    parser.add_argument("--huge", action="store_true", help=f"另加 {HUGE_SIZE:,} 条")
+    parser.add_argument("--runs", type=int, default=3, help="每项测量的次数（取中位数；默认 3）")
+    parser.add_argument("--seed", type=int, default=1, help="合成数据的随机种子（默认 1）")
+    parser.add_argument("--skip-anchors", action="store_true", help="不测 Hugo 与 Pelican")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "bench.json", help="JSON 结果文件")
+    args = parser.parse_args(argv)
+    args.size_list = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()} | ({HUGE_SIZE} if args.huge else set()))
+    if args.runs < 1 or not args.size_list or min(args.size_list) < 1:
+        parser.error("--runs 与 --sizes 须为正整数")
+    return args
+
+
+def main(argv: list[str] | None = None, command: str | None = None) -> int:
+    args = parse_args(argv)
+    command = command or "invoke bench " + " ".join(argv or [])
+    started = time.perf_counter()
+    work = CACHE / "work"
+    fresh_dir(work)
+    if not gnu_time_available():
+        console.print("[yellow]没有 /usr/bin/time（apt-get install time）：峰值内存仅为 /proc 采样值。[/]")
+    results: list[SizeResult] = []
+    try:
+        for count in args.size_list:
+            console.print(f"[bold]{count:,} 条记录[/]")
+            data = dataset(count, args.seed)
+            console.print(f"  数据：{data.path.relative_to(ROOT)}" + (f"（生成用时 {data.generated_s:.1f} s）" if data.generated_s else "（缓存）"))
+            result = SizeResult(data)
+            results.append(result)
+            measure_ours(result, args.runs, work)
+            result.search = search_numbers(data)
+            if not args.skip_anchors:
+                for name in ANCHORS:
+                    measure_anchor(result, name, work)
+        if not args.skip_anchors and args.runs > 1:
+            # Extra anchor runs, smallest size first, while the whole run stays within budget.
+            for result in results:
+                for name in ANCHORS:
+                    one_run = result.series[name].samples[0].wall_s
+                    while result.series[name].runs < args.runs:
+                        if time.perf_counter() - started + one_run > ANCHOR_BUDGET_S:
+                            break
+                        measure_anchor(result, name, work)
+    except CommandFailed as error:
+        console.print(f"[red]测量失败：[/]{error}")
+        return 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    elapsed = time.perf_counter() - started
+    report = as_json(results, args, command, elapsed)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console.print()
+    console.print(table(results, f"{command}（中位数；{report['versions']['cpus']} 核；用时 {elapsed / 60:.1f} 分钟）"))
+    short = [f"{r.data.count:,}: {r.series[a].runs}" for r in results for a in ANCHORS if a in r.series and r.series[a].runs < args.runs]
+    if short:
+        console.print(f"对照站点只测了较少次数以控制总时长（约 {ANCHOR_BUDGET_S // 60} 分钟）：见「次数」列。")
+    for result in results:
+        if result.search:
+            console.print(f"搜索（{result.data.count:,} 条）：{json.dumps(result.search, ensure_ascii=False)}")
+    console.print(f"结果已写入 {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
