@@ -19,8 +19,8 @@ import shutil
 from pathlib import Path
 
 from whoosh import fields, formats, index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.analysis import Token, Tokenizer
-from whoosh.system import pack_uint
 
 from .analysis import fold
 from .analysis import tokens as analyze
@@ -104,7 +104,7 @@ def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, reg
 
 def _write_index(building: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:
     ix = index.create_in(str(building), schema())
-    writer = ix.writer()
+    writer = ix.writer(codec=W3Codec(blocklimit=256, compression=0))  # fewer blocks, not zlib-compressed (a local index: speed over size)
     sch = ix.schema
     lengths = postings.lengths.tolist()
     perdoc = writer.perdocwriter
@@ -130,25 +130,14 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
     sch = writer.schema
     order = postings.in_text_order()
     encoded = [t.encode("utf-8") for t in postings.terms]
-    packed = [pack_uint(f) for f in range(256)]
     for name in sorted(sch.names()):
         if name in postings.fields:
             fieldno = postings.fields.index(name)
             mine = postings.field == fieldno
-            bounds = np.searchsorted(postings.term[mine], np.arange(len(encoded) + 1)).tolist()
-            docs_of, tfs = postings.doc[mine].tolist(), postings.tf[mine].tolist()
-            column = postings.lengths[:, fieldno].tolist()
+            bounds = np.searchsorted(postings.term[mine], np.arange(len(encoded) + 1))
+            docs_of = postings.doc[mine]
             out.start_field(name, sch[name])
-            add = out.add
-            for t in order:
-                first, last = bounds[t], bounds[t + 1]
-                if first == last:
-                    continue
-                out.start_term(encoded[t])
-                for i in range(first, last):
-                    d, f = docs_of[i], tfs[i]
-                    add(d, float(f), packed[f] if f < 256 else pack_uint(f), column[d])
-                out.finish_term()
+            _write_field(out, order, encoded, bounds, docs_of, postings.tf[mine], postings.lengths[docs_of, fieldno])
             out.finish_field()
         elif sch[name].indexed:
             terms: dict[str, list[int]] = {}
@@ -163,6 +152,59 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
                 out.finish_term()
             out.finish_field()
     out.close()
+
+
+def _write_field(out, order: list[int], encoded: list[bytes], bounds, docs, tfs, lengths) -> None:
+    """Write one field's postings (numpy arrays sorted by term number) through whoosh's writers.
+
+    What ``W3PostingsWriter.add_posting`` does one posting at a time (whoosh-reloaded
+    2.7.5, pinned) is done here a block at a time: each term's postings are cut into
+    blocks of ``blocklimit``, each block's buffers are filled from lists, and its
+    minified ids (delta-encoded from the block's first id) and weights are computed
+    here for the whole field at once instead of in Python loops per posting;
+    ``finish_term`` writes each term's last block.
+    """
+    import numpy as np
+
+    writer = out._postwriter
+    writer._mini_ids = lambda: writer._block_ids
+    writer._mini_weights = lambda: writer._block_weights
+    limit = writer._blocklimit
+    counts = np.diff(bounds)
+    blocks = (counts + limit - 1) // limit
+    first_block = (np.cumsum(blocks) - blocks).tolist()
+    within = np.arange(int(blocks.sum())) - np.repeat(np.cumsum(blocks) - blocks, blocks)
+    block_starts = np.repeat(bounds[:-1], blocks) + within * limit
+    shortest = np.minimum.reduceat(lengths, block_starts).tolist() if len(block_starts) else []
+    longest = np.maximum.reduceat(lengths, block_starts).tolist() if len(block_starts) else []
+    ids, freqs = docs.tolist(), tfs.tolist()
+    deltas = np.diff(docs, prepend=0).tolist()
+    values = tfs.astype(">u4").tobytes()  # Frequency format: pack_uint(frequency) per posting
+    ends, block_starts, blocks = bounds[1:].tolist(), block_starts.tolist(), blocks.tolist()
+    for t in order:
+        if not blocks[t]:
+            continue
+        out.start_term(encoded[t])
+        for block in range(first_block[t], first_block[t] + blocks[t]):
+            start = block_starts[block]
+            end = min(start + limit, ends[t])
+            if start != block_starts[first_block[t]]:
+                writer._write_block()
+                writer._new_block()
+            chunk = freqs[start:end]
+            writer._ids.extend(ids[start:end])
+            writer._weights.extend(chunk)
+            writer._values.append(values[4 * start:4 * end])
+            writer._maxweight = float(max(chunk))
+            writer._minlength, writer._maxlength = shortest[block], longest[block]
+            writer._block_ids = (ids[start],) + tuple(deltas[start + 1:end])
+            if chunk.count(1) == len(chunk):
+                writer._block_weights = None
+            elif chunk.count(chunk[0]) == len(chunk):
+                writer._block_weights = float(chunk[0])
+            else:
+                writer._block_weights = tuple(map(float, chunk))
+        out.finish_term()
 
 
 def open_index(output: Path) -> index.Index:
