@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterator, Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .charts import Bar, bar_chart, format_number
 from .facets import FACET_BY_KEY, FACETS, Facet, FacetValue, year_of
@@ -148,10 +148,16 @@ def common_context(site: Site) -> dict[str, Any]:
             return None
         return urls.facet(FACET_BY_KEY[key].url_prefix, value_id)
 
+    def facet_link(key: str, value_id: str | None, name: str) -> Markup:
+        """``name`` linked to its facet page (just the name when the value has no page)."""
+        path = facet_href(key, value_id)
+        return escape(name) if path is None else Markup('<a href="{}">{}</a>').format(urls.href(path), name)
+
     return {
         "kinds": KINDS,
         "kind_of": KIND_BY_NAME,
         "facet_href": facet_href,
+        "facet_link": facet_link,
         "year_of": year_of,
         "stage_order": STAGE_ORDER,
         "number": format_number,
