@@ -207,8 +207,8 @@ def load_record_file(path: Path, kind: str, vocab: Vocabularies) -> tuple[Loaded
         record = validate_record(kind, data, vocab)
     except ValidationError as error:
         return None, problems + problems_from_validation(error, model, document, file)
-    for loc, message in check_record(record, vocab):
-        problems.append(problem_at(document, file, loc, message))
+    for loc, message, *within in check_record(record, vocab):
+        problems.append(problem_at(document, file, loc, message, within=tuple(within)))
     if problems:
         return None, problems
     marks = (document.mark_for(("id",)), tuple(document.mark_for(("formerly", i)) for i in range(len(record.formerly))))

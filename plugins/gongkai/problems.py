@@ -154,9 +154,14 @@ def problems_from_validation(
     return problems
 
 
-def problem_at(document: Document, file: str, loc: DataPath, message: str, *, key: bool = False) -> Problem:
-    """A problem about the field at ``loc``, with the field named in the message."""
-    mark = document.mark_for(loc, key=key)
+def problem_at(
+    document: Document, file: str, loc: DataPath, message: str, *, key: bool = False, within: tuple = ()
+) -> Problem:
+    """A problem about the field at ``loc``, with the field named in the message.
+
+    ``within`` (``(text, occurrence)``) places it on that text inside the value, where the source shows it.
+    """
+    mark = document.mark_within(loc, *within) if within else document.mark_for(loc, key=key)
     name = field_name(loc)
     if loc and name not in message:
         message = f"字段「{name}」：{message}"

@@ -150,6 +150,15 @@ class FollowUp(SchemaModel):
     note: Text | None = Field(None, title="说明")
 
 
+PersonalDataKind = Literal["身份证号码", "手机号码", "银行卡号", "个人电子邮箱"]
+"""What the personal-data guard (``personal_data.py``) looks for in every text field."""
+
+
+class PersonalDataNote(SchemaModel):
+    kind: PersonalDataKind = Field(title="个人信息类型", description="身份证号码、手机号码、银行卡号 或 个人电子邮箱")
+    reason: Text = Field(title="公开理由", description="为何必须公开，依据或批准情况")
+
+
 # --- the three kinds ----------------------------------------------------------
 
 Status = Literal["draft", "approved", "withdrawn"]
@@ -178,6 +187,10 @@ class Record(SchemaModel):
     withdrawal: Withdrawal | None = Field(None, title="撤回", description="status 为 withdrawn 时必填")
     sources: list[Source] = Field(default_factory=list, title="来源")
     formerly: list[Slug] = Field(default_factory=list, title="曾用编号", description="旧网址将重定向到本记录")
+    personal_data: list[PersonalDataNote] = Field(
+        default_factory=list, title="个人信息说明",
+        description="记录确需公开身份证号码、手机号码、银行卡号或个人电子邮箱时，逐类注明理由；未注明的类型一律报错",
+    )
 
     @property
     def url_kind(self) -> str:

@@ -12,11 +12,13 @@ from datetime import date, datetime
 from typing import Callable, Iterator
 
 from .fields import CHINA_TIME
+from .personal_data import personal_data_rule
 from .records import STAGE_ORDER, Case, Disclosure, Record, Report
 from .vocabulary import Vocabularies
 from .yamlsource import Path
 
-Finding = tuple[Path, str]
+Finding = tuple[Path, str] | tuple[Path, str, str, int]
+"""``(field path, message)``, or with ``(text, occurrence)`` to point at that text inside the field's value."""
 
 
 def _cn(d) -> str:
@@ -117,9 +119,9 @@ def _report(record: Report, vocab: Vocabularies) -> Iterator[Finding]:
 
 
 RULES: dict[type[Record], tuple[Callable[..., Iterator[Finding]], ...]] = {
-    Disclosure: (_publication, _ids, _disclosure),
-    Case: (_publication, _ids, _case),
-    Report: (_publication, _ids, _report),
+    Disclosure: (_publication, _ids, _disclosure, personal_data_rule),
+    Case: (_publication, _ids, _case, personal_data_rule),
+    Report: (_publication, _ids, _report, personal_data_rule),
 }
 
 

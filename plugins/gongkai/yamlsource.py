@@ -122,6 +122,27 @@ class Document:
     """The start of each value, by path; ``()`` is the whole document (libyaml marks, 0-based)."""
     key_marks: dict[Path, Any] = field(default_factory=dict)
     """The start of each mapping key, by the path of the value it introduces."""
+    text: str = ""
+    """The source text, for positions inside a value (``mark_within``)."""
+
+    def mark_within(self, path: Path, needle: str, occurrence: int = 0) -> Mark:
+        """Where the ``occurrence``-th ``needle`` stands inside the scalar at ``path``.
+
+        Exact when the source shows the text as it is (a plain or quoted
+        scalar without escapes there, a line of a block scalar); otherwise the
+        scalar's own position. The scalar ends where the next key or value begins.
+        """
+        start = getattr(self.value_marks.get(path), "index", None)
+        if start is None or not needle:
+            return self.mark_for(path)
+        later = (getattr(m, "index", -1) for m in (*self.value_marks.values(), *self.key_marks.values()))
+        end = min((i for i in later if i > start), default=len(self.text))
+        found = start - 1
+        for _ in range(occurrence + 1):
+            found = self.text.find(needle, found + 1, end)
+            if found < 0:
+                return self.mark_for(path)
+        return _text_mark(self.text, found)
 
     def mark_for(self, path: Path, *, key: bool = False) -> Mark:
         """The best position for ``path``: its key or value, else its nearest ancestor's."""
@@ -345,6 +366,7 @@ def load_yaml(raw: bytes | str) -> Document:
     if node is None:
         return Document(None, {(): Mark(1, 1)})
     builder.document.data = builder.build(node, (), 0)
+    builder.document.text = text
     if builder.aliased:  # the node graph knows only the anchor; the tokens know each alias
         builder.problems += [
             YamlProblem(Mark(t.start_mark.line + 1, t.start_mark.column + 1), "不支持 YAML 锚点与别名（&/*）：请直接写出内容")
