@@ -60,6 +60,22 @@ def new(c, kind, data="data"):
     print(f"已创建 {path}：填写空白处后运行 invoke validate")
 
 
+@task(help={"data": "数据目录（默认 data/，取其词表）", "output": "输出目录（默认 schema/）"})
+def schema(c, data="data", output="schema"):
+    """Write the JSON Schemas of record files (for editors, check-jsonschema) and of the open data."""
+    from gongkai.catalog import load_vocabularies
+    from gongkai.jsonschema import SCHEMA_FILES, dumps, editor_schemas
+
+    try:
+        vocab, _ = load_vocabularies(Path(data) / "vocab")
+    except ProblemsFound as error:
+        _report_problems(error)
+    Path(output).mkdir(parents=True, exist_ok=True)
+    for name, document in editor_schemas(vocab).items():
+        (Path(output) / name).write_text(dumps(document), encoding="utf-8")
+        print(f"{Path(output) / name}：{SCHEMA_FILES[name]}")
+
+
 @task(help={
     "data": "数据目录（默认 data/）",
     "output": "输出目录（默认 output/）",
