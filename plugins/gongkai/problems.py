@@ -91,6 +91,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     where = f"字段「{field_name(loc)}」" + (f"（{title}）" if title else "")
     if kind == "missing":
         return f"缺少必填{where}"
+    if error.get("input", "") is None:  # `title:` with nothing after it, as in a new template
+        return f"{where}未填写"
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=2, cutoff=0.7)
