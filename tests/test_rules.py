@@ -210,6 +210,7 @@ def test_formerly_ids_of_different_records_may_differ(tmp_path):
 
 @pytest.mark.parametrize("relative, words", [
     ("cases/t-case-9.yml", ".yaml"),
+    ("reports/2024/t-case-9.YAML", ".yaml"),
     ("t-case-9.yaml", "cases/"),
     ("misc/t-case-9.yaml", "cases/"),
 ])

@@ -226,16 +226,16 @@ def record_files(data_dir: Path) -> list[tuple[Path, str]]:
 
 
 def _misplaced_files(data_dir: Path) -> list[Problem]:
-    """YAML files the build would silently skip: ``.yml`` or outside the three folders."""
+    """YAML files the build would silently skip: ``.yml``, ``.YAML`` or outside the three folders."""
     problems = []
-    for path in sorted(data_dir.rglob("*.y*ml")):
+    for path in sorted(p for p in data_dir.rglob("*") if p.suffix.lower() in (".yaml", ".yml") and p.is_file()):
         relative = path.relative_to(data_dir)
         if relative.parts[0] == "vocab":
             continue
         if relative.parts[0] not in KIND_OF_FOLDER or len(relative.parts) < 2:
             problems.append(Problem(display_path(path), 1, 1, "记录文件必须放在 cases/、disclosures/ 或 reports/ 目录下"))
-        elif path.suffix == ".yml":
-            problems.append(Problem(display_path(path), 1, 1, "记录文件的扩展名必须是 .yaml"))
+        elif path.suffix != ".yaml":
+            problems.append(Problem(display_path(path), 1, 1, "记录文件的扩展名必须是 .yaml（小写）"))
     return problems
 
 
