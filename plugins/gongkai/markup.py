@@ -30,8 +30,21 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
-_MARKDOWN = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+_MARKDOWN = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code"], output_format="html")
 _HEADING = re.compile(r"<(/?)h1>")
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u3000-\u303f"
+_CJK_LINE_BREAK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
+_PRE = re.compile(r"(<pre>.*?</pre>)", re.S)
+
+
+def _join_cjk_lines(html_text: str) -> str:
+    """Drop a soft line break between two CJK characters (outside ``<pre>``).
+
+    Browsers show a line break in running text as a space, which is right
+    between Latin words and wrong between Chinese characters (制度， 在).
+    """
+    parts = _PRE.split(html_text)
+    return "".join(part if part.startswith("<pre>") else _CJK_LINE_BREAK.sub("", part) for part in parts)
 
 
 def render_body(source: str | None) -> str:
@@ -42,7 +55,7 @@ def render_body(source: str | None) -> str:
     if not source:
         return ""
     rendered = _MARKDOWN.reset().convert(source)
-    rendered = _HEADING.sub(r"<\1h2>", rendered)
+    rendered = _join_cjk_lines(_HEADING.sub(r"<\1h2>", rendered))
     return sanitize(rendered)
 
 
