@@ -73,16 +73,20 @@ def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """All ``values`` as consecutive varints, and where each one starts (plus the total length)."""
     values = values.astype(np.uint64)
     size = np.ones(len(values), dtype=np.int64)
-    for k in range(1, 10):
-        size += values >= (np.uint64(1) << np.uint64(7 * k))
+    largest = int(values.max()) if len(values) else 0
+    width = 1
+    while largest >= 1 << (7 * width):
+        size += values >= np.uint64(1 << (7 * width))
+        width += 1
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(size, out=offsets[1:])
     out = np.zeros(int(offsets[-1]), dtype=np.uint8)
-    for k in range(int(size.max()) if len(size) else 0):
-        mask = size > k
-        chunk = (values[mask] >> np.uint64(7 * k)) & np.uint64(0x7F)
-        more = (size[mask] > k + 1).astype(np.uint64) << np.uint64(7)
-        out[offsets[:-1][mask] + k] = (chunk | more).astype(np.uint8)
+    where, rest, more = offsets[:-1], values, size > 1
+    for _ in range(width):
+        out[where] = ((rest & np.uint64(0x7F)) | (more.astype(np.uint64) << np.uint64(7))).astype(np.uint8)
+        keep = np.flatnonzero(more)
+        where, rest = where[keep] + 1, rest[keep] >> np.uint64(7)
+        more = rest >= np.uint64(0x80)
     return out.tobytes(), offsets
 
 
@@ -134,17 +138,18 @@ def encode_postings(postings: Postings, impacts: tuple[np.ndarray, np.ndarray, n
     while total / shards > SHARD_BYTES:
         shards *= 2
     entries: dict[int, list[bytes]] = {}
-    ps, ts, ip = post_start.tolist(), table_start.tolist(), index_pos.tolist()
-    da, va, ia = doc_at.tolist(), value_at.tolist(), index_at.tolist()
+    ps, ts = post_start.tolist(), table_start.tolist()
+    da, va = doc_at[post_start].tolist(), value_at[table_start].tolist()  # byte spans of each term
+    ia = index_at[index_pos[post_start]].tolist()
     for t, text in enumerate(postings.terms):
         p0, p1, t0, t1 = ps[t], ps[t + 1], ts[t], ts[t + 1]
         encoded = text.encode("utf-8")
         parts = [
             varint(len(encoded)), encoded, varint(p1 - p0), varint(t1 - t0),
-            value_bytes[va[t0]:va[t1]], doc_bytes[da[p0]:da[p1]],
+            value_bytes[va[t]:va[t + 1]], doc_bytes[da[t]:da[t + 1]],
         ]
         if t1 - t0 > 1:
-            parts.append(index_bytes[ia[ip[p0]]:ia[ip[p1]]])
+            parts.append(index_bytes[ia[t]:ia[t + 1]])
         entries.setdefault(term_shard(text, shards), []).append(b"".join(parts))
     return shards, {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(entries.items())}
 
