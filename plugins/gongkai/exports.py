@@ -1,5 +1,322 @@
-"""Placeholder: being written (see the issue for this output)."""
+"""Open data: every public record as JSON and CSV, one JSON per record, and the schema.
+
+What researchers and other sites download (site.md "URLs"):
+
+* ``/data/records.json``: ``{license, schema, count, records}``; the records
+  newest first (ties by id), the same order as the site's listings.
+* ``/data/<kind>s.csv``: one row per record, UTF-8 with a BOM (so that Excel
+  opens Chinese correctly), nested objects flattened to dotted columns
+  (``subject.name``), lists joined with ``|`` (``LIST_SEPARATOR``; a ``|`` or
+  ``\\`` inside an item is written ``\\|`` or ``\\\\``), the item values of a
+  list of objects in parallel columns (``stages.stage``, ``stages.on``).
+* ``/<kind>s/<id>.json``: one record, the same object as in records.json.
+* ``/data/schema.json``: the JSON Schema all of these follow (``jsonschema.py``).
+
+The published form of a record (``published_record``) is the record's own
+fields in the schema's order, without ``status`` and ``withdrawal``, plus its
+``kind``, permanent ``url`` and sanitized ``body_html``; a vocabulary reference
+becomes ``{id, name}``. Only ``site.publication`` is read, so nothing that is
+not public can get in; every file is written in a stable order with
+``ensure_ascii=False``, so two builds of the same data are byte-identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
+from .records import RECORD_TYPES, Record
+from .site import Site
+
+LIST_SEPARATOR = "|"
+ESCAPE = "\\"
+CSV_EXCLUDED = frozenset({"body_html"})
+"""Columns the CSV leaves out: the HTML is in the JSON; the CSV keeps the Markdown ``body``."""
 
 
-def write_exports(site) -> None:
-    return None  # placeholder until this output is written
+# --- a record as published -------------------------------------------------------------
+
+
+class Publisher:
+    """Turns public records into their published JSON objects (vocabulary names looked up once)."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.vocab = site.publication.vocab
+        self.refs = {kind: vocab_fields(model) for kind, model in RECORD_TYPES.items()}
+        self.order = {kind: published_field_order(kind) for kind in KINDS}
+
+    def ref(self, vocabulary: str, value_id: str) -> dict[str, str]:
+        entry = getattr(self.vocab, vocabulary).get(value_id)
+        return {"id": value_id, "name": entry.name if entry else value_id}
+
+    def record(self, record: Record) -> dict[str, Any]:
+        data = record.model_dump(mode="json", by_alias=False, exclude=set(PUBLISHED_ONLY_FIELDS))
+        for name, vocabulary in self.refs[record.kind].items():
+            value = data.get(name)
+            if isinstance(value, list):
+                data[name] = [self.ref(vocabulary, v) for v in value]
+            elif value is not None:
+                data[name] = self.ref(vocabulary, value)
+        urls = self.site.urls
+        data["kind"] = record.kind
+        data["url"] = urls.absolute(urls.record(record.url_kind, record.id))
+        data["body_html"] = self.site.body_html(record)
+        return {key: data[key] for key in self.order[record.kind]}
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One CSV column: a dotted path into the published record."""
+
+    name: str
+    """``subject.name``, ``stages.on``, ``evaluation.grades.好``."""
+    title: str
+    """Its Chinese title, from the schema (``被问责对象 · 姓名或名称``)."""
+    many: bool
+    """The path passes through a list: the cell holds the items joined with ``LIST_SEPARATOR``."""
+    as_json: bool = False
+    """A value too deep to flatten (a list inside a list item), written as JSON."""
+    description: str = ""
+
+
+def _resolve(node: dict, defs: dict) -> dict:
+    """A property's schema with ``$ref`` followed and ``anyOf [x, null]`` unwrapped."""
+    while True:
+        if "$ref" in node:
+            node = {**defs[node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+        elif "anyOf" in node:
+            non_null = [s for s in node["anyOf"] if s.get("type") != "null"]
+            if len(non_null) != 1:
+                return node
+            node = {**non_null[0], **{k: v for k, v in node.items() if k != "anyOf"}}
+        else:
+            return node
+
+
+def _columns(node: dict, defs: dict, name: str, title: str, many: bool) -> Iterable[Column]:
+    node = _resolve(node, defs)
+    description = node.get("description", "")
+    if node.get("type") == "object" and "properties" in node:
+        for key, child in node["properties"].items():
+            child_title = _resolve(child, defs).get("title") or child.get("title") or key
+            yield from _columns(child, defs, f"{name}.{key}" if name else key, f"{title} · {child_title}" if title else child_title, many)
+    elif node.get("type") == "object" and "enum" in node.get("propertyNames", {}):
+        for key in node["propertyNames"]["enum"]:
+            yield Column(f"{name}.{key}", f"{title} · {key}", many, description=description)
+    elif node.get("type") == "array":
+        if many:
+            yield Column(name, title, True, as_json=True, description=description)
+        else:
+            yield from _columns(node["items"], defs, name, title, True)
+    else:
+        yield Column(name, title, many, description=description)
+
+
+def csv_columns(kind: str, schema: dict | None = None) -> list[Column]:
+    """The columns of ``/data/<kind>s.csv``, in the schema's field order."""
+    schema = schema or published_schema()
+    defs = schema["$defs"]
+    return [c for c in _columns(defs[kind], defs, "", "", False) if c.name.split(".")[0] not in CSV_EXCLUDED]
+
+
+def _values(node: Any, path: list[str]) -> Any:
+    if not path or node is None:
+        return node
+    if isinstance(node, list):
+        return [_values(item, path) for item in node]
+    return _values(node.get(path[0]), path[1:])
+
+
+def cell_text(value: Any) -> str:
+    """One value as CSV text: ``""`` for null, ``true``/``false``, numbers as in JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def escape_item(text: str) -> str:
+    return text.replace(ESCAPE, ESCAPE + ESCAPE).replace(LIST_SEPARATOR, ESCAPE + LIST_SEPARATOR)
+
+
+def join_items(values: list[Any]) -> str:
+    """``a|b|c``, each item escaped (``\\|``, ``\\\\``); an empty list is an empty cell."""
+    return LIST_SEPARATOR.join(escape_item(cell_text(v)) for v in values)
+
+
+def split_items(cell: str) -> list[str]:
+    """The inverse of ``join_items`` (an empty cell is an empty list)."""
+    if cell == "":
+        return []
+    items, current, chars = [], [], iter(cell)
+    for char in chars:
+        if char == ESCAPE:
+            current.append(next(chars, ""))
+        elif char == LIST_SEPARATOR:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return items
+
+
+def csv_row(record: dict, columns: list[Column]) -> list[str]:
+    row = []
+    for column in columns:
+        value = _values(record, column.name.split("."))
+        if column.as_json:
+            row.append(join_items([json.dumps(v, ensure_ascii=False) for v in (value or [])]))
+        elif column.many:
+            row.append(join_items(value or []))
+        else:
+            row.append(cell_text(value))
+    return row
+
+
+def csv_bytes(records: list[dict], columns: list[Column]) -> bytes:
+    """A CSV file: header of column names, one row per record, CRLF lines, UTF-8 with BOM."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.name for c in columns])
+    for record in records:
+        writer.writerow(csv_row(record, columns))
+    return out.getvalue().encode("utf-8-sig")
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _json_text(value: Any, indent: int | None = None) -> str:
+    if indent is None:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
+def records_json(site: Site, records: list[dict]) -> str:
+    """``records.json``: one record per line, so a change shows as a changed line."""
+    urls = site.urls
+    head = {
+        "license": str(site.setting("GONGKAI_LICENSE", "")),
+        "schema": urls.absolute(urls.data("schema.json")),
+        "count": len(records),
+    }
+    lines = ",\n".join(_json_text(r) for r in records)
+    return _json_text(head)[:-1] + ',"records":[\n' + lines + ("\n" if lines else "") + "]}\n"
+
+
+def write_exports(site: Site) -> None:
+    """Write records.json, the three CSVs, every record's JSON and schema.json."""
+    urls = site.urls
+    publisher = Publisher(site)
+    schema = published_schema(site.publication.vocab)
+    published = [publisher.record(r) for r in site.publication.records]
+    for record, data in zip(site.publication.records, published):
+        site.output.write_text(urls.record_json(record.url_kind, record.id), _json_text(data, indent=2) + "\n")
+    site.output.write_text(urls.data("records.json"), records_json(site, published))
+    for kind in KINDS:
+        columns = csv_columns(kind, schema)
+        rows = [data for data in published if data["kind"] == kind]
+        site.output.write_bytes(urls.data(f"{kind}s.csv"), csv_bytes(rows, columns))
+    site.output.write_text(urls.data("schema.json"), dumps(schema))
+
+
+# --- the 数据下载 page ---------------------------------------------------------------------------
+
+DOWNLOADS_SLUG = "downloads"
+LICENSE_URLS = {
+    "CC BY 4.0": "https://creativecommons.org/licenses/by/4.0/deed.zh-hans",
+    "CC BY-SA 4.0": "https://creativecommons.org/licenses/by-sa/4.0/deed.zh-hans",
+    "CC0 1.0": "https://creativecommons.org/publicdomain/zero/1.0/deed.zh-hans",
+}
+"""Where a reader finds the text of a licence named in ``GONGKAI_LICENSE``."""
+
+
+def _h(text: Any) -> str:
+    import html
+
+    return html.escape(str(text), quote=True)
+
+
+def _license_html(settings: dict) -> str:
+    name = str(settings.get("GONGKAI_LICENSE") or "")
+    if not name:
+        return "<p>本站运营者尚未声明开放数据的许可协议（设置 <code>GONGKAI_LICENSE</code>）。</p>"
+    shown = f'<a href="{_h(LICENSE_URLS[name])}">{_h(name)}</a>' if name in LICENSE_URLS else _h(name)
+    return (
+        f"<p>本页列出的全部数据文件（JSON、CSV、数据结构）和订阅源以 <strong>{shown}</strong> 许可协议发布："
+        "在注明来源（本站名称和记录网址）的前提下，可以自由复制、分发、改编和用于任何目的。"
+        "每个数据文件也写明了这一许可（records.json 的 <code>license</code>）。</p>"
+    )
+
+
+def _files_html(urls, publication) -> str:
+    counts = {kind: len(publication.of_kind(kind)) for kind in KINDS}
+    rows = [
+        (urls.data("records.json"), "JSON", f"全部公开记录，共 {len(publication.records)} 条（三类合一，按 kind 区分）"),
+        *[
+            (urls.data(f"{kind}s.csv"), "CSV", f"{RECORD_TYPES[kind].label}，共 {counts[kind]} 条，每条一行")
+            for kind in KINDS
+        ],
+        (urls.data("schema.json"), "JSON Schema", "以上 JSON 文件的数据结构，含各字段中文名称和说明"),
+    ]
+    body = "".join(
+        f'<tr><td><a href="{_h(urls.href(path))}">{_h(path.rsplit("/", 1)[-1])}</a></td><td>{_h(kind)}</td><td>{_h(text)}</td></tr>'
+        for path, kind, text in rows
+    )
+    per_record = "、".join(f"<code>/{kind}s/编号.json</code>" for kind in KINDS)
+    return (
+        f"<table><thead><tr><th>文件</th><th>格式</th><th>内容</th></tr></thead><tbody>{body}</tbody></table>"
+        f"<p>每条记录另有单独的 JSON 文件：{per_record}，内容与 records.json 中的该条相同；记录页面上有链接。</p>"
+    )
+
+
+def _fields_html() -> str:
+    schema = published_schema()
+    parts = []
+    for kind in KINDS:
+        rows = "".join(
+            f"<tr><td><code>{_h(c.name)}</code></td><td>{_h(c.title)}</td>"
+            f"<td>{'是' if c.many else ''}</td><td>{_h(c.description)}</td></tr>"
+            for c in csv_columns(kind, schema)
+        )
+        parts.append(
+            f"<h3>{_h(RECORD_TYPES[kind].label)}（{_h(kind)}s.csv）</h3>"
+            f"<table><thead><tr><th>列名 / 字段</th><th>中文名称</th><th>多值</th><th>说明</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+    return "".join(parts)
+
+
+def downloads_html(content: str, settings: dict, urls, publication) -> str:
+    """The 数据下载 page's HTML with its placeholders (``<!-- gongkai:… -->``) filled in."""
+    filled = {
+        "<!-- gongkai:license -->": lambda: _license_html(settings),
+        "<!-- gongkai:files -->": lambda: _files_html(urls, publication),
+        "<!-- gongkai:fields -->": _fields_html,
+        "<!-- gongkai:feed-max-items -->": lambda: str(settings.get("FEED_MAX_ITEMS") or 50),
+    }
+    for placeholder, make in filled.items():
+        if placeholder in content:
+            content = content.replace(placeholder, make())
+    return content
+
+
+def fill_downloads_page(pages: Iterable[Any], settings: dict, urls, publication) -> None:
+    """Fill in the 数据下载 page (content/pages/downloads.md) before Pelican renders it.
+
+    The licence comes from ``GONGKAI_LICENSE`` and the field tables from the
+    schema, so the page cannot drift from what the files hold.
+    """
+    for page in pages:
+        if getattr(page, "slug", None) == DOWNLOADS_SLUG:
+            page._content = downloads_html(page._content, settings, urls, publication)

@@ -56,6 +56,8 @@ class RecordsGenerator(Generator):
         self.env.globals.update(self.template_globals())
         # Pelican's own page templates (content/) share the navigation.
         self.context["gongkai_nav"] = self.env.globals["gongkai_nav"]
+        # The 数据下载 page (content/pages/downloads.md) gets its file list, fields and licence.
+        exports.fill_downloads_page(self.context.get("pages", ()), self.settings, self.urls, self.publication)
 
     def template_globals(self) -> dict:
         urls = self.urls

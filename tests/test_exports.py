@@ -1,0 +1,282 @@
+"""Open data (issue 4): records.json, the CSVs, each record's JSON, schema.json, the 数据下载 page.
+
+Read from built files as a researcher downloads them. The sample build shows
+that every file validates and that the CSVs read back to the records; a data
+set of our own (``mixed``, built twice) holds non-public records with unique
+markers that must appear nowhere, and shows that two builds are identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import BUILD_EPOCH, SAMPLE_DATA, build, case_record, disclosure_record, new_data_dir, report_record, write_record
+
+from gongkai.catalog import load_catalog, load_vocabularies
+from gongkai.exports import csv_columns, join_items, split_items
+from gongkai.jsonschema import editor_schemas, record_types, vocab_fields
+from gongkai.publication import publish
+
+NOW = datetime.fromtimestamp(BUILD_EPOCH, tz=timezone.utc)
+KINDS = ("case", "disclosure", "report")
+SITEURL = "http://example.test/gongkai"
+
+
+def load_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def validator(output: Path) -> jsonschema.Draft202012Validator:
+    schema = load_json(output / "data" / "schema.json")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def record_json_files(output: Path, records: list[dict]) -> list[Path]:
+    return [output / f"{r['kind']}s" / f"{r['id']}.json" for r in records]
+
+
+# --- the sample build ------------------------------------------------------------------------
+
+
+def test_records_json_holds_every_public_record_in_order(sample_site):
+    publication = publish(load_catalog(SAMPLE_DATA), NOW)
+    document = load_json(sample_site.file("data/records.json"))
+    assert document["count"] == len(publication.records) == len(document["records"])
+    assert [r["id"] for r in document["records"]] == [r.id for r in publication.records]
+    assert document["license"] == "CC BY 4.0"
+    assert document["schema"] == f"{sample_site.url}/data/schema.json"
+    record = next(r for r in document["records"] if r["id"] == "jz-zw-2024-0021")
+    assert record["kind"] == "disclosure"
+    assert record["url"] == f"{sample_site.url}/disclosures/jz-zw-2024-0021/"
+    assert record["formerly"] == ["jz-zw-2024-0019"]
+    assert record["region"] == {"id": "jiangzhong", "name": "江中市"}
+    assert record["corrections"][0]["on"] == "2024-05-10"
+    assert "<h2>修订要点</h2>" in record["body_html"]
+    assert "status" not in record and "withdrawal" not in record
+    report = next(r for r in document["records"] if r["kind"] == "report")
+    assert report["report_kind"] in ("述职述廉", "述责述廉", "四述")
+
+
+def test_every_json_file_validates_against_the_schema(sample_site):
+    check = validator(sample_site.output)
+    document = load_json(sample_site.file("data/records.json"))
+    assert not list(check.iter_errors(document))
+    for path, record in zip(record_json_files(sample_site.output, document["records"]), document["records"]):
+        single = load_json(path)
+        assert single == record, path
+        errors = list(check.iter_errors(single))
+        assert not errors, f"{path}: {errors[0].message}"
+
+
+def test_the_schema_rejects_what_is_not_a_published_record(sample_site):
+    check = validator(sample_site.output)
+    record = load_json(sample_site.file("data/records.json"))["records"][0]
+    assert check.is_valid(record)
+    assert not check.is_valid({**record, "status": "draft"})
+    assert not check.is_valid({**record, "region": {"id": "nowhere", "name": "无此地"}})
+    assert not check.is_valid({k: v for k, v in record.items() if k != "url"})
+
+
+def _json_at(value, path: list[str]):
+    """The value at a dotted path; through a list, the list of the items' values."""
+    if not path or value is None:
+        return value
+    if isinstance(value, list):
+        return [_json_at(item, path) for item in value]
+    return _json_at(value.get(path[0]), path[1:])
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _leaf_paths(value, prefix: str = "") -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*[_leaf_paths(v, f"{prefix}.{k}" if prefix else k) for k, v in value.items()]) if value else {prefix}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return set().union(*[_leaf_paths(item, prefix) for item in value])
+    return {prefix}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def assert_csv_round_trips(output: Path) -> None:
+    records = load_json(output / "data" / "records.json")["records"]
+    for kind in KINDS:
+        rows = read_csv(output / "data" / f"{kind}s.csv")
+        expected = [r for r in records if r["kind"] == kind]
+        assert [row["id"] for row in rows] == [r["id"] for r in expected]
+        header = list(rows[0]) if rows else []
+        assert header == [c.name for c in csv_columns(kind)]
+        for row, record in zip(rows, expected):
+            for leaf in _leaf_paths(record) - {"body_html"}:  # every value has its column
+                assert leaf in header or any(h.startswith(leaf + ".") for h in header), (record["id"], leaf)
+            for column, cell in row.items():
+                value = _json_at(record, column.split("."))
+                if isinstance(value, list):
+                    assert split_items(cell) == [_text(v) for v in value], (record["id"], column)
+                else:
+                    assert cell == _text(value), (record["id"], column)
+
+
+def test_csv_reads_back_as_the_records(sample_site):
+    assert_csv_round_trips(sample_site.output)
+
+
+def test_list_items_are_joined_and_escaped_predictably():
+    items = ["a|b", "c\\d", "", "e\\|f", "中文"]
+    joined = join_items(items)
+    assert joined == "a\\|b|c\\\\d||e\\\\\\|f|中文"
+    assert split_items(joined) == items
+    assert split_items("") == [] and join_items([]) == ""
+
+
+def test_downloads_page_explains_files_fields_and_licence(sample_site):
+    html = sample_site.text("downloads/")
+    assert "gongkai:" not in html  # every placeholder filled in
+    assert "CC BY 4.0" in html
+    for name in ("records.json", "cases.csv", "disclosures.csv", "reports.csv", "schema.json"):
+        assert f'href="{sample_site.url}/data/{name}"' in html
+    for column in ("subject.name", "stages.on", "topics.name", "evaluation.grades.好", "report_kind", "category.id"):
+        assert f"<code>{column}</code>" in html
+    assert "|" in html and "UTF-8" in html
+
+
+# --- schemas ------------------------------------------------------------------------------
+
+
+def test_vocabulary_references_are_found_in_the_models():
+    found = {cls.kind: vocab_fields(cls) for cls in record_types()}
+    common = {"region": "regions", "issuer": "organizations", "topics": "topics"}
+    assert found["disclosure"] == {**common, "category": "categories"}
+    assert found["report"] == common
+    assert found["case"] == {**common, "regime": "regimes", "circumstances": "circumstances",
+                             "forms": "forms", "initiated_by": "initiators"}
+
+
+def test_record_file_schemas_accept_the_sample_and_refuse_mistakes(tmp_path):
+    vocab, _ = load_vocabularies(SAMPLE_DATA / "vocab")
+    for name, document in editor_schemas(vocab).items():
+        (tmp_path / name).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+
+    def check(schema: str, files: list[Path]) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "check_jsonschema", "--schemafile", str(tmp_path / schema), *map(str, files)]
+        return subprocess.run(command, capture_output=True, text=True)
+
+    for kind in KINDS:
+        files = sorted((SAMPLE_DATA / f"{kind}s").rglob("*.yaml"))
+        result = check(f"{kind}.schema.json", files)
+        assert result.returncode == 0, result.stdout + result.stderr
+    data = new_data_dir(tmp_path / "data")
+    wrong = [
+        write_record(data, "case", case_record("t-x1", summery="拼错的字段")),
+        write_record(data, "case", case_record("t-x2", region="无此地区")),
+        write_record(data, "case", case_record("t-x3", published="2024年3月5日")),
+    ]
+    for path in wrong:
+        assert check("case.schema.json", [path]).returncode == 1, path
+    right = write_record(data, "case", case_record("t-ok", region="jiangzhong", published="2024-03-05"))
+    assert check("record.schema.json", [right]).returncode == 0
+
+
+# --- non-public records, reproducibility ------------------------------------------------
+
+MARKERS = {
+    "draft": "草稿标记QZDRAFT",
+    "embargoed": "预约标记QZEMBARGO",
+    "withdrawn-body": "撤回正文标记QZWBODY",
+    "withdrawn-summary": "撤回摘要标记QZWSUM",
+    "withdrawn-subject": "撤回对象标记QZWSUBJ",
+}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """Public records of each kind (with awkward text) beside non-public ones; built twice."""
+    root = tmp_path_factory.mktemp("exports")
+    data = new_data_dir(root / "data")
+    write_record(data, "case", case_record(
+        "t-pub", legal_basis=["第七条|第八条", "反斜杠\\在此", "逗号,与\"引号\""],
+        body="第一段，含逗号。\n\n第二段\n| 表 | 格 |\n|---|---|\n| 1 | 2 |",
+        corrections=[{"on": "2024-04-01", "note": "更正一"}, {"on": "2024-05-01", "note": "更正|二"}],
+        appeal={"filed": True, "result": "维持原决定"},
+    ))
+    write_record(data, "disclosure", disclosure_record("t-disc", sources=[{"title": "来源", "url": "https://example.org/a?b=1&c=2"}]))
+    write_record(data, "report", report_record("t-rep", questions=[
+        {"asked_by": "委员甲", "question": "问题一", "answer": "回答一"},
+        {"asked_by": "委员乙", "question": "问题二"},
+    ]))
+    write_record(data, "case", case_record(
+        "t-draft", status="draft", title=f"标题{MARKERS['draft']}", summary=MARKERS["draft"], approval=None, published=None,
+    ))
+    write_record(data, "disclosure", disclosure_record(
+        "t-embargo", published="2099-01-01", title=f"标题{MARKERS['embargoed']}", body=MARKERS["embargoed"],
+    ))
+    write_record(data, "case", case_record(
+        "t-gone", status="withdrawn", withdrawal={"on": "2024-06-01", "reason": "撤回原因"},
+        body=MARKERS["withdrawn-body"], summary=MARKERS["withdrawn-summary"],
+        subject={"name": MARKERS["withdrawn-subject"], "position": "局长", "organization": "某局", "level": "县处级"},
+    ))
+    build(data, root / "one", siteurl=SITEURL)
+    build(data, root / "two", siteurl=SITEURL)
+    return root
+
+
+def output_files(output: Path) -> list[Path]:
+    """Everything the feeds and open data steps write."""
+    files = sorted((output / "feeds").rglob("*.xml")) + sorted((output / "data").iterdir())
+    files += sorted(p for kind in KINDS for p in (output / f"{kind}s").glob("*.json"))
+    return files
+
+
+def test_nothing_non_public_is_in_any_feed_or_data_file(mixed):
+    output = mixed / "one"
+    records = load_json(output / "data" / "records.json")["records"]
+    assert sorted(r["id"] for r in records) == ["t-disc", "t-pub", "t-rep"]
+    assert not (output / "cases" / "t-draft.json").exists()
+    assert not (output / "disclosures" / "t-embargo.json").exists()
+    assert not (output / "cases" / "t-gone.json").exists()
+    for path in output_files(output):
+        text = path.read_bytes().decode("utf-8-sig")
+        for what, marker in MARKERS.items():
+            assert marker not in text, f"{what} marker in {path}"
+
+
+def test_awkward_text_round_trips_and_validates(mixed):
+    output = mixed / "one"
+    assert_csv_round_trips(output)
+    check = validator(output)
+    for path in [output / "data" / "records.json", *record_json_files(output, load_json(output / "data" / "records.json")["records"])]:
+        errors = list(check.iter_errors(load_json(path)))
+        assert not errors, f"{path}: {errors[0].message}"
+    row = read_csv(output / "data" / "cases.csv")[0]
+    assert split_items(row["legal_basis"]) == ["第七条|第八条", "反斜杠\\在此", "逗号,与\"引号\""]
+    assert split_items(row["corrections.note"]) == ["更正一", "更正|二"]
+    assert row["appeal.filed"] == "true"
+    questions = read_csv(output / "data" / "reports.csv")[0]
+    assert split_items(questions["questions.answer"]) == ["回答一", ""]
+
+
+def test_two_builds_give_identical_feeds_and_data(mixed):
+    one, two = output_files(mixed / "one"), output_files(mixed / "two")
+    assert [p.relative_to(mixed / "one") for p in one] == [p.relative_to(mixed / "two") for p in two]
+    for a, b in zip(one, two):
+        assert a.read_bytes() == b.read_bytes(), a
