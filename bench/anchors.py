@@ -28,7 +28,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .datasets import CACHE, ROOT, DataSet, _digest
+from .datasets import CACHE, ROOT, DataSet, _digest, prune
 
 KIND_TITLES = {"case": "问责案例", "disclosure": "党务政务公开", "report": "述职述廉"}
 
@@ -228,4 +228,5 @@ def anchor_sites(data: DataSet) -> tuple[Path, Path]:
             (hugo / "content" / facts["folder"] / f"{record.id}.md").write_text(_hugo_page(record, facts), encoding="utf-8")
             (pelican / "content" / f"{record.id}.md").write_text(_pelican_page(record, facts), encoding="utf-8")
         partial.rename(root)
+        prune(f"anchors-{data.key}-", keep=root.name)
     return root / "hugo", root / "pelican"

@@ -74,7 +74,18 @@ def dataset(count: int, seed: int) -> DataSet:
     generate(partial, count, seed)
     elapsed = time.perf_counter() - started
     partial.rename(path)
+    prune(f"records-{count}-seed{seed}-", keep=key)
     return DataSet(count, seed, key, path, elapsed)
+
+
+def prune(prefix: str, keep: str) -> None:
+    """Remove cached folders made by an older generator (or anchor writer): same prefix, other hash."""
+    for stale in CACHE.glob(f"{prefix}*"):
+        if stale.name != keep and stale.is_dir():
+            shutil.rmtree(stale)
+    for stale in CACHE.glob(f"anchors-{prefix}*"):
+        if not stale.name.startswith(f"anchors-{keep}-") and stale.is_dir():
+            shutil.rmtree(stale)
 
 
 def working_copy(source: Path, target: Path) -> Path:

@@ -13,7 +13,9 @@ program:
   tree has several processes it sums PSS (shared copy-on-write pages counted
   once), otherwise RSS. A spike shorter than the interval can be missed.
 
-``peak_kb`` is the larger of the two.
+``peak_kb`` is the larger of the two. GNU ``time`` also gives the CPU time
+(user + system) of the whole tree, which a busy shared machine disturbs much
+less than the wall time.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Sample:
     wall_s: float
     max_rss_kb: int
     tree_kb: int
+    cpu_s: float | None = None
+    """User + system CPU seconds of the whole tree (GNU time): steadier than wall time on a busy machine."""
 
     @property
     def peak_kb(self) -> int:
@@ -71,6 +75,11 @@ class Series:
         return max(s.wall_s for s in self.samples)
 
     @property
+    def median_cpu_s(self) -> float | None:
+        values = [s.cpu_s for s in self.samples if s.cpu_s is not None]
+        return statistics.median(values) if values else None
+
+    @property
     def peak_mb(self) -> float:
         return max(s.peak_kb for s in self.samples) / 1024
 
@@ -81,9 +90,10 @@ class Series:
             "min_s": round(self.min_s, 3),
             "max_s": round(self.max_s, 3),
             "ms_per_record": round(self.median_s * 1000 / records, 3),
+            "median_cpu_s": round(self.median_cpu_s, 3) if self.median_cpu_s is not None else None,
             "peak_mb": round(self.peak_mb, 1),
             "samples": [
-                {"wall_s": round(s.wall_s, 3), "max_rss_kb": s.max_rss_kb, "tree_kb": s.tree_kb}
+                {"wall_s": round(s.wall_s, 3), "cpu_s": s.cpu_s, "max_rss_kb": s.max_rss_kb, "tree_kb": s.tree_kb}
                 for s in self.samples
             ],
         }
@@ -168,7 +178,7 @@ class TreeSampler(threading.Thread):
 def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 3600) -> Sample:
     """Run ``command`` once; its wall time and peak memory. Raises ``CommandFailed`` on a non-zero exit."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        wrapped = [GNU_TIME, "-f", "%M", "-o", report.name, *command] if gnu_time_available() else command
+        wrapped = [GNU_TIME, "-f", "%M %U %S", "-o", report.name, *command] if gnu_time_available() else command
         started = time.perf_counter()
         process = subprocess.Popen(
             wrapped, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -183,11 +193,12 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
         if process.returncode != 0:
             tail = "\n".join((out + err).strip().splitlines()[-25:])
             raise CommandFailed(f"{' '.join(command)} exited {process.returncode} in {cwd}:\n{tail}")
-        max_rss = 0
-        if gnu_time_available():
-            lines = [line for line in Path(report.name).read_text().splitlines() if line.strip()]
-            max_rss = int(lines[-1]) if lines and lines[-1].strip().isdigit() else 0
-    return Sample(wall, max_rss, sampler.peak_kb)
+        max_rss, cpu = 0, None
+        lines = [line for line in Path(report.name).read_text().splitlines() if line.strip()]
+        fields = lines[-1].split() if lines else []
+        if len(fields) == 3:  # "%M %U %S"; anything else is a message from time itself
+            max_rss, cpu = int(fields[0]), round(float(fields[1]) + float(fields[2]), 2)
+    return Sample(wall, max_rss, sampler.peak_kb, cpu)
 
 
 def fresh_dir(path: Path) -> Path:

@@ -16,7 +16,9 @@ median. The anchors are slow (Pelican takes over a minute at 20,000), so
 after one run of everything the extra anchor runs are made only while the
 whole benchmark stays within ``ANCHOR_BUDGET_S``; the ``runs`` column says how
 many were made. Results are printed as one table and written as JSON
-(default ``bench-results/bench.json``).
+(default ``bench-results/bench.json``). With ``--search`` it also runs the
+search benchmark (``gongkai.search.bench``: our index against Pagefind, in
+Chromium) on a fresh build of each size and keeps its figures in the JSON.
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ def _clean(*paths: Path) -> None:
 def _record(result: SizeResult, name: str, sample: Sample) -> None:
     result.series_for(name).samples.append(sample)
     label = LABELS[name] + " " * max(0, 34 - cell_len(LABELS[name]))
-    console.print(f"  {result.data.count:>6,} 条  {label} {sample.wall_s:8.2f} s  {sample.peak_kb / 1024:8.0f} MB")
+    cpu = f"CPU {sample.cpu_s:7.1f} s" if sample.cpu_s is not None else ""
+    console.print(f"  {result.data.count:>6,} 条  {label} {sample.wall_s:8.2f} s  {cpu}  {sample.peak_kb / 1024:6.0f} MB  负载 {os.getloadavg()[0]:.1f}")
 
 
 def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
@@ -128,20 +131,26 @@ def measure_anchor(result: SizeResult, name: str, work: Path) -> None:
     _clean(output, work / "hugo-cache")
 
 
-def search_numbers(data: DataSet) -> dict | None:
-    """The search developer's own figures, when ``gongkai.search.bench`` offers ``benchmark(data_dir)``."""
-    sys.path.insert(0, str(ROOT / "plugins"))
-    try:
-        from gongkai.search import bench as search_bench  # type: ignore[attr-defined]
-    except ImportError:
+def search_numbers(data: DataSet, work: Path) -> dict | None:
+    """The search developer's benchmark (``gongkai.search.bench``: our index against Pagefind), when present.
+
+    Run as its own process on a fresh build of the data set; its JSON is kept
+    in ours and its table printed after ours.
+    """
+    if not (ROOT / "plugins" / "gongkai" / "search" / "bench.py").is_file():
         return None
-    function = getattr(search_bench, "benchmark", None)
-    if function is None:
-        return None
-    try:
-        return function(data.path)
-    except Exception as error:  # noqa: BLE001 - optional figures never stop the benchmark
-        return {"error": f"{type(error).__name__}: {error}"}
+    output, result_file = work / "search-output", work / "search.json"
+    _clean(output)
+    env = _env(work / "search-cache")
+    env["PYTHONPATH"] = str(ROOT / "plugins")
+    command = [sys.executable, "-m", "gongkai.search.bench", str(output), "--data", str(data.path), "--json", str(result_file)]
+    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    _clean(output, work / "search-cache")
+    if finished.returncode != 0 or not result_file.is_file():
+        return {"error": (finished.stdout + finished.stderr).strip().splitlines()[-5:]}
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    result["table"] = finished.stdout.strip()
+    return result
 
 
 def ratio(ours: Series | None, anchor: Series | None) -> float | None:
@@ -204,7 +213,7 @@ def table(results: list[SizeResult], title: str) -> Table:
     grid = Table(title=title, title_justify="left")
     for heading, justify in (
         ("记录数", "right"), ("测量", "left"), ("次数", "right"), ("中位数 s", "right"), ("最小–最大 s", "right"),
-        ("ms/条", "right"), ("峰值内存 MB", "right"), ("÷ Hugo", "right"), ("÷ Pelican", "right"),
+        ("ms/条", "right"), ("CPU s", "right"), ("峰值内存 MB", "right"), ("÷ Hugo", "right"), ("÷ Pelican", "right"),
     ):
         grid.add_column(heading, justify=justify)  # type: ignore[arg-type]
     for result in results:
@@ -220,6 +229,7 @@ def table(results: list[SizeResult], title: str) -> Table:
                 f"{series.median_s:.2f}",
                 f"{series.min_s:.2f}–{series.max_s:.2f}",
                 f"{series.median_s * 1000 / result.data.count:.2f}",
+                f"{series.median_cpu_s:.1f}" if series.median_cpu_s is not None else "—",
                 f"{series.peak_mb:.0f}",
                 *ratios,
             )
@@ -234,6 +244,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="每项测量的次数（取中位数；默认 3）")
     parser.add_argument("--seed", type=int, default=1, help="合成数据的随机种子（默认 1）")
     parser.add_argument("--skip-anchors", action="store_true", help="不测 Hugo 与 Pelican")
+    parser.add_argument("--search", action="store_true", help="另测搜索（gongkai.search.bench：本站索引与 Pagefind，需 Chromium）")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results" / "bench.json", help="JSON 结果文件")
     args = parser.parse_args(argv)
     args.size_list = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()} | ({HUGE_SIZE} if args.huge else set()))
@@ -259,7 +270,8 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
             result = SizeResult(data)
             results.append(result)
             measure_ours(result, args.runs, work)
-            result.search = search_numbers(data)
+            if args.search:
+                result.search = search_numbers(data, work)
             if not args.skip_anchors:
                 for name in ANCHORS:
                     measure_anchor(result, name, work)
@@ -288,7 +300,8 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
         console.print(f"对照站点只测了较少次数以控制总时长（约 {ANCHOR_BUDGET_S // 60} 分钟）：见「次数」列。")
     for result in results:
         if result.search:
-            console.print(f"搜索（{result.data.count:,} 条）：{json.dumps(result.search, ensure_ascii=False)}")
+            console.print(f"\n[bold]搜索（{result.data.count:,} 条，gongkai.search.bench）[/]")
+            console.print(result.search.get("table") or json.dumps(result.search, ensure_ascii=False), markup=False)
     console.print(f"结果已写入 {args.json}")
     return 0
 
