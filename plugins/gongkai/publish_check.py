@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import gzip
 import html
+import os
+import posixpath
 import re
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -35,6 +36,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from .catalog import Catalog
 from .facets import FACETS
 from .markup import plain_text, render_body
+from .present import cn_datetime
 from .problems import Problem, display_path
 from .publication import Publication, publish
 from .records import KIND_OF_FOLDER, Record
@@ -77,7 +79,7 @@ def _state(record: Record, publication: Publication) -> str:
         return "草稿"
     if record.status == "withdrawn":
         return "已撤回"
-    return f"预约发布，发布时间 {record.published:%Y-%m-%d %H:%M} 晚于本次构建时间 {publication.now:%Y-%m-%d %H:%M}（UTC）"
+    return f"预约发布，发布时间 {cn_datetime(record.published)} 晚于本次生成时间 {cn_datetime(publication.now)}"
 
 
 def record_page_problems(output: Path, catalog: Catalog, publication: Publication) -> list[Problem]:
@@ -148,19 +150,25 @@ def unpublished_texts(catalog: Catalog, publication: Publication, boilerplate: s
     characters, as the search index folds Traditional text.
     """
     tombstoned = {t.id for t in publication.tombstones}
-    public_text = "\n".join(
-        [t for r in publication.records for t in _record_texts(r, with_title=True)]
-        + [f"{t.title}\n{t.reason}" for t in publication.tombstones]
-    )
-    needles: dict[str, Record] = {}
+    candidates: dict[str, Record] = {}
     for record in catalog.records:
         if record.id in publication.by_id:
             continue
         for text in _record_texts(record, with_title=record.id not in tombstoned):
-            for variant in {text, _to_simplified().convert(text)}:
-                if len(variant) >= MIN_NEEDLE and variant not in public_text and variant not in boilerplate:
-                    needles.setdefault(variant, record)
-    return needles
+            for variant in (text, _to_simplified().convert(text)):
+                if len(variant) >= MIN_NEEDLE:
+                    candidates.setdefault(variant, record)
+    if not candidates:
+        return {}
+    # Public records' own text, as written (Markdown unrendered: rendering every body of a
+    # national-scale site costs more than the whole check; a fragment missed here is only
+    # reported, never let through).
+    public_text = "\n".join(
+        [f"{r.title}\n{r.summary or ''}\n{r.body or ''}\n" + "\n".join(c.note for c in r.corrections) for r in publication.records]
+        + [f"{t.title}\n{t.reason}" for t in publication.tombstones]
+    )
+    public_text += "\n" + _to_simplified().convert(public_text)
+    return {text: record for text, record in candidates.items() if text not in public_text and text not in boilerplate}
 
 
 def _readable_text(path: Path) -> str:
@@ -171,14 +179,18 @@ def _readable_text(path: Path) -> str:
         except (OSError, EOFError):
             pass
     text = raw.decode("utf-8", errors="replace")
-    text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)  # JSON written with ensure_ascii
-    return html.unescape(text)
+    if "\\u" in text:  # JSON written with ensure_ascii
+        text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
+    return html.unescape(text) if "&" in text else text
 
 
 def _output_files(output: Path) -> Iterator[Path]:
-    for path in sorted(output.rglob("*")):
-        if path.is_file() and path.suffix.lower() not in SKIP_SUFFIXES:
-            yield path
+    """Every file of the output that may hold text, in a stable order."""
+    for folder, subfolders, files in os.walk(output):
+        subfolders.sort()
+        for name in sorted(files):
+            if os.path.splitext(name)[1].lower() not in SKIP_SUFFIXES:
+                yield Path(folder, name)
 
 
 def leaked_text_problems(output: Path, catalog: Catalog, publication: Publication, boilerplate: str = "") -> list[Problem]:
@@ -196,8 +208,7 @@ def leaked_text_problems(output: Path, catalog: Catalog, publication: Publicatio
             if record.id in reported:
                 continue
             reported.add(record.id)
-            line = text.count("\n", 0, match.start()) + 1
-            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            line, column = _place(text, match.start())
             excerpt = match.group() if len(match.group()) <= 40 else match.group()[:40] + "……"
             problems.append(Problem(
                 display_path(path), line, column,
@@ -209,60 +220,70 @@ def leaked_text_problems(output: Path, catalog: Catalog, publication: Publicatio
 # --- internal links ----------------------------------------------------------------
 
 
-_URL_ATTRIBUTE = re.compile(r"""\s(href|src|action|poster|data|srcset|content)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
-"""An address in a tag; ``content`` only counts in a ``<meta http-equiv="refresh">``."""
+_URL_ATTRIBUTE = re.compile(r"""(href|src|action|poster|data|srcset|content)=(?:"([^"]*)"|'([^']*)')""")
+"""An address in a tag (as our templates and Markdown write them: lower case, quoted, no spaces
+around ``=``); ``content`` only counts in a ``<meta http-equiv="refresh">``."""
 _URL_ELEMENT = re.compile(r"<(loc|link)>\s*([^<\s]+)\s*</\1>")
 """Sitemaps and RSS feeds hold addresses as element text."""
-_TAG_START = re.compile(r"<[a-zA-Z]")
 
 
-def links_in(path: Path) -> list[tuple[str, int, int]]:
-    """(address, line, column) of every link in an HTML page, feed or sitemap.
+def links_in(text: str, xml: bool = False) -> Iterator[tuple[int, str]]:
+    """(offset of its tag, address) of every link in an HTML page, feed (``xml``) or sitemap.
 
     Regular expressions, not an HTML parser: the output is our own escaped
     markup (attribute values always quoted, text escaped), and this runs over
     every page of a national-scale site before each upload.
     """
-    text = path.read_text(encoding="utf-8", errors="replace")
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def place(offset: int) -> tuple[int, int]:
-        line = bisect_right(line_starts, offset)
-        return line, offset - line_starts[line - 1] + 1
-
-    found: list[tuple[int, str]] = []
     for match in _URL_ATTRIBUTE.finditer(text):
-        name, value = match[1].lower(), html.unescape(match[2] if match[2] is not None else match[3])
+        if not text[match.start() - 1].isspace():
+            continue  # the end of another name: data-href=, og:content=
+        name, value = match[1], match[2] if match[2] is not None else match[3]
+        if "&" in value:
+            value = html.unescape(value)
         tag_start = text.rfind("<", 0, match.start())
         if name == "content":
             tag = text[tag_start:text.find(">", match.end()) + 1].lower()
             refresh = _REFRESH_URL.search(value) if "http-equiv" in tag and "refresh" in tag else None
             if refresh:
-                found.append((tag_start, refresh[1]))
+                yield tag_start, refresh[1]
         elif name == "srcset":
-            found += [(tag_start, c.split()[0]) for c in value.split(",") if c.strip()]
+            yield from ((tag_start, c.split()[0]) for c in value.split(",") if c.strip())
         elif value.strip():
-            found.append((tag_start, value.strip()))
-    if path.suffix.lower() == ".xml":
-        found += [(m.start(), html.unescape(m[2])) for m in _URL_ELEMENT.finditer(text)]
-    return [(link, *place(offset)) for offset, link in sorted(found)]
+            yield tag_start, value.strip()
+    if xml:
+        yield from ((m.start(), html.unescape(m[2])) for m in _URL_ELEMENT.finditer(text))
+
+
+def _place(text: str, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of ``offset`` in ``text``."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 class _Site:
     """Which addresses are inside the site, and the file each one means."""
 
     def __init__(self, output: Path, siteurl: str):
-        self.output = output.resolve()
+        self.output = str(Path(output).resolve())
         parts = urlsplit(siteurl.rstrip("/"))
         self.host = parts.netloc.lower()
         self.base = parts.path.rstrip("/")
         self._exists: dict[str, bool] = {}
+        self._absolute: dict[str, str | None] = {}
+        """Site path of each link that does not depend on the page it is on (absolute or root-relative)."""
 
-    def page_url(self, path: Path) -> str:
-        return f"{self.base}/{path.resolve().relative_to(self.output).as_posix()}"
+    def page_url(self, relative: Path) -> str:
+        """The address of the output file at ``relative`` (a path inside the output folder)."""
+        return f"{self.base}/{relative.as_posix()}"
 
     def site_path(self, link: str, page_url: str) -> str | None:
         """The path inside the site that ``link`` on the page at ``page_url`` points to, or None if outside."""
+        if link.startswith(("/", "http:", "https:")):
+            if link not in self._absolute:
+                self._absolute[link] = self._site_path(link, page_url)
+            return self._absolute[link]
+        return self._site_path(link, page_url)
+
+    def _site_path(self, link: str, page_url: str) -> str | None:
         parts = urlsplit(link)
         if parts.scheme and parts.scheme not in ("http", "https"):
             return None  # mailto:, data:, tel:, …
@@ -281,12 +302,14 @@ class _Site:
         return unquote(path[len(self.base) + 1:])
 
     def resolves(self, site_path: str) -> bool:
+        """Whether a file answers ``site_path`` (a folder answers with its ``index.html``)."""
         if site_path not in self._exists:
-            target = (self.output / site_path).resolve()
-            inside = target == self.output or self.output in target.parents
-            if inside and (site_path == "" or site_path.endswith("/") or target.is_dir()):
-                target = target / "index.html"
-            self._exists[site_path] = inside and target.is_file()
+            relative = posixpath.normpath(site_path) if site_path else "."
+            inside = relative != ".." and not relative.startswith(("../", "/"))
+            target = os.path.join(self.output, relative)
+            if site_path == "" or site_path.endswith("/") or os.path.isdir(target):
+                target = os.path.join(target, "index.html")
+            self._exists[site_path] = inside and os.path.isfile(target)
         return self._exists[site_path]
 
 
@@ -296,18 +319,23 @@ def broken_link_problems(output: Path, siteurl: str) -> list[Problem]:
     One problem per missing target, at its first place: a link in the page
     layout is broken on every page, and the clerk needs to read it once.
     """
-    site = _Site(Path(output), siteurl)
+    output = Path(output)
+    site = _Site(output, siteurl)
     first: dict[str, tuple[Path, str, int, int]] = {}
     count: Counter[str] = Counter()
-    for path in _output_files(Path(output)):
-        if path.suffix.lower() not in LINKED_SUFFIXES:
+    for path in _output_files(output):
+        suffix = path.suffix.lower()
+        if suffix not in LINKED_SUFFIXES:
             continue
-        page_url = site.page_url(path)
-        for link, line, column in links_in(path):
+        page_url = site.page_url(path.relative_to(output))
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for offset, link in links_in(text, xml=suffix == ".xml"):
             site_path = site.site_path(link, page_url)
-            if site_path is not None and not site.resolves(site_path):
-                first.setdefault(site_path, (path, link, line, column))
-                count[site_path] += 1
+            if site_path is None or site.resolves(site_path):
+                continue
+            if site_path not in first:
+                first[site_path] = (path, link, *_place(text, offset))
+            count[site_path] += 1
     problems = []
     for site_path, (path, link, line, column) in first.items():
         more = f"（共 {count[site_path]} 处，此为第一处）" if count[site_path] > 1 else ""
