@@ -251,7 +251,7 @@ def test_spliced_entries_equal_feedgens_own_rendering(history, tmp_path):
     settings = {"SITENAME": "公开", "GONGKAI_LICENSE": "CC BY 4.0", "DEFAULT_LANG": "zh-CN"}
     site = Site(settings, publication, build_facets(publication), Urls(SITEURL), OutputTree(tmp_path), jinja2.Environment())
     cache = feeds.EntryCache(site)
-    specs = list(feeds.feed_specs(site, cache, 50))
+    specs = list(feeds.feed_specs(site, 50))
     assert specs
     for spec in specs:
         for fmt in ("atom", "rss"):
@@ -264,3 +264,19 @@ def test_two_builds_give_identical_feeds(history, tmp_path):
     assert [p.relative_to(history / "v3") for p in first] == [p.relative_to(tmp_path / "again") for p in second]
     for a, b in zip(first, second):
         assert a.read_bytes() == b.read_bytes(), a
+
+
+def test_a_rebuild_in_place_remakes_exactly_the_changed_feeds(tmp_path):
+    """Feeds are keyed by what they list: an incremental build must not keep a stale one."""
+    data = new_data_dir(tmp_path / "data")
+    write_record(data, "case", _a())
+    write_record(data, "report", report_record("t-r", published="2024-01-25"))
+    output = tmp_path / "out"
+    build(data, output, siteurl=SITEURL)
+    report_feed = (output / "feeds" / "reports.atom.xml").read_bytes()
+    write_record(data, "case", _a(corrections=[{"on": "2024-06-01", "note": NOTE}]))
+    result = build(data, output, siteurl=SITEURL)
+    assert NOTE in entry_of(output, "cases", "t-a").content[0].value
+    assert NOTE in entry_of(output, "regions/jiangzhong", "t-a").content[0].value
+    assert (output / "feeds" / "reports.atom.xml").read_bytes() == report_feed
+    assert result.report["reused"] > 0

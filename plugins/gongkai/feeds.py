@@ -205,6 +205,9 @@ class EntryCache:
             item = self.items[record.id] = Item(record.id, updated, entry)
         return item
 
+    def items_of(self, things: Iterable[Record | Tombstone]) -> list[Item]:
+        return [self.tombstone(t) if isinstance(t, Tombstone) else self.record(t) for t in things]
+
     def entry_xml(self, item: Item, fmt: str) -> bytes:
         """The entry as feedgen serializes it in ``fmt``, made once per build."""
         key = (item.record_id, fmt)
@@ -248,14 +251,17 @@ class EntryCache:
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed: where it goes, what it is called, which page it belongs to, and its entries."""
+    """One feed: where it goes, what it is called, which page it belongs to, and what it lists."""
 
     scope: str
     title: str
     description: str
     page: str
     """The site path of the listing this feed follows."""
-    items: list[Item]
+    things: list[Record | Tombstone]
+    """Its records and tombstones, newest entry first."""
+    updated: datetime
+    """The feed's ``updated``: its newest entry's (the build time when it is empty)."""
 
 
 def stylesheet_instructions(scope: str, site: Site) -> bytes:
@@ -281,8 +287,7 @@ def _feed_head(site: Site, spec: FeedSpec) -> FeedGenerator:
     feed.generator("Gongkai")
     if site.setting("GONGKAI_LICENSE"):
         feed.rights(f"开放数据许可：{site.setting('GONGKAI_LICENSE')}")
-    newest = spec.items[0].updated if spec.items else site.publication.now.astimezone(CHINA_TIME)
-    feed.updated(newest)  # also RSS <lastBuildDate>: never the clock
+    feed.updated(spec.updated)  # also RSS <lastBuildDate>: never the clock
     return feed
 
 
@@ -303,19 +308,20 @@ def render_feed(site: Site, spec: FeedSpec, fmt: str, cache: EntryCache | None =
     self_type = "application/atom+xml" if fmt == "atom" else "application/rss+xml"
     feed.link(href=urls.absolute(urls.feed(spec.scope, fmt)), rel="self", type=self_type)
     feed.link(href=urls.absolute(spec.page), rel="alternate", type="text/html")  # last: RSS <link>
+    items = (cache or EntryCache(site)).items_of(spec.things)
     if cache is None:
-        for item in spec.items:
+        for item in items:
             feed.add_entry(item.entry, order="append")
     xml = feed.atom_str(pretty=True) if fmt == "atom" else feed.rss_str(pretty=True)
-    if cache is not None and spec.items:
+    if cache is not None and items:
         end = xml.rindex(FEED_END[fmt])
-        xml = xml[:end] + b"".join(cache.entry_xml(item, fmt) for item in spec.items) + xml[end:]
+        xml = xml[:end] + b"".join(cache.entry_xml(item, fmt) for item in items) + xml[end:]
     declaration, rest = xml.split(b"\n", 1)
     return declaration + b"\n" + stylesheet_instructions(spec.scope, site) + rest
 
 
-def feed_specs(site: Site, cache: EntryCache, limit: int) -> Iterable[FeedSpec]:
-    """Every feed of the site, with its newest ``limit`` entries (made only for what is listed)."""
+def feed_specs(site: Site, limit: int) -> Iterable[FeedSpec]:
+    """Every feed of the site, with its newest ``limit`` records and tombstones."""
     publication = site.publication
     sitename = site.setting("SITENAME", "")
     # (updated, id) for every record and tombstone: cheap, and all the ordering needs.
@@ -323,34 +329,43 @@ def feed_specs(site: Site, cache: EntryCache, limit: int) -> Iterable[FeedSpec]:
     keyed += [(_moment(t.withdrawn_on), t.id, t) for t in publication.tombstones]
     keyed.sort(key=lambda k: k[1])
     keyed.sort(key=lambda k: k[0], reverse=True)
+    updated = {thing_id: moment for moment, thing_id, _ in keyed}
     everything = [thing for _, _, thing in keyed]
     rank = {thing.id: position for position, thing in enumerate(everything)}
+    empty = publication.now.astimezone(CHINA_TIME)
 
-    def items(things: Iterable[Record | Tombstone]) -> list[Item]:
-        return [cache.tombstone(t) if isinstance(t, Tombstone) else cache.record(t) for t in things]
+    def spec(scope: str, title: str, description: str, page: str, things: list[Record | Tombstone]) -> FeedSpec:
+        return FeedSpec(scope, title, description, page, things, updated[things[0].id] if things else empty)
 
     note = f"最新 {limit} 条，按更新时间从新到旧；更正和撤回也会出现在这里。"
-    yield FeedSpec("all", f"{sitename} · 全部更新", f"全站公开记录的更新。{note}", site.urls.home(), items(everything[:limit]))
+    yield spec("all", f"{sitename} · 全部更新", f"全站公开记录的更新。{note}", site.urls.home(), everything[:limit])
     for kind in KIND_ORDER:
         model = RECORD_TYPES[kind]
         of_kind = [thing for thing in everything if thing.kind == kind][:limit]
-        yield FeedSpec(f"{kind}s", f"{sitename} · {model.label}", f"{model.label}的更新。{note}", site.urls.listing(f"{kind}s"), items(of_kind))
+        yield spec(f"{kind}s", f"{sitename} · {model.label}", f"{model.label}的更新。{note}", site.urls.listing(f"{kind}s"), of_kind)
     for value in site.facets.all_values():
         facet = value.facet
-        newest = heapq.nsmallest(limit, value.records, key=lambda r: rank[r.id])
-        yield FeedSpec(
+        yield spec(
             value.feed_scope,
             f"{sitename} · {facet.label}：{value.name}",
             f"{facet.label}「{value.name}」下公开记录的更新。{note}",
             site.urls.facet(facet.url_prefix, value.id),
-            items(newest),
+            heapq.nsmallest(limit, value.records, key=lambda r: rank[r.id]),
         )
 
 
 def write_feeds(site: Site) -> None:
-    """Write every feed in every format (``Urls.feed(scope, fmt)``)."""
+    """Write every feed in every format (``Urls.feed(scope, fmt)``).
+
+    A feed whose records (by their file digests), title and time are those of
+    the previous build is linked from it (``Site.write_keyed``), not made again.
+    """
     limit = int(site.setting("FEED_MAX_ITEMS", DEFAULT_MAX_ITEMS) or DEFAULT_MAX_ITEMS)
     cache = EntryCache(site)
-    for spec in feed_specs(site, cache, limit):
+    for spec in feed_specs(site, limit):
         for fmt in FEED_FORMATS:
-            site.output.write_bytes(site.urls.feed(spec.scope, fmt), render_feed(site, spec, fmt, cache))
+            site.write_keyed(
+                site.urls.feed(spec.scope, fmt),
+                lambda spec=spec, fmt=fmt: render_feed(site, spec, fmt, cache),
+                "feed", fmt, spec,
+            )
