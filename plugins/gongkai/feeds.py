@@ -57,8 +57,10 @@ CSS_STYLESHEET = "feeds/feed.css"
 KIND_ORDER = ("disclosure", "case", "report")
 """The kinds' feeds in the order the site's navigation lists them."""
 
-NOT_IN_FIELD_LIST = frozenset({"id", "title", "status", "summary", "body", "corrections", "withdrawal", "sources", "formerly"})
-"""Fields an entry shows elsewhere (title, summary, corrections, body, sources) or never."""
+NOT_IN_FIELD_LIST = frozenset({
+    "id", "title", "status", "summary", "body", "corrections", "withdrawal", "sources", "formerly", "personal_data",
+})
+"""Fields an entry shows elsewhere (title, summary, corrections, body, sources) or never (as on the record page)."""
 
 
 def _moment(day: date) -> datetime:
@@ -168,14 +170,14 @@ class EntryCache:
             parts.append(f"<p><strong>摘要：</strong>{_esc(record.summary)}</p>")
         if record.corrections:
             notes = "".join(f"<li>{_esc(cn_date(c.on))}：{_esc(c.note)}</li>" for c in record.corrections)
-            parts.append(f"<h3>更正说明</h3><ul>{notes}</ul>")
+            parts.append(f"<h2>更正说明</h2><ul>{notes}</ul>")
         parts.append(self.fields.list_html(record))
         body = self.site.body_html(record)
         if body:
-            parts.append(f"<h3>正文</h3>{body}")
+            parts.append(f"<h2>正文</h2>{body}")
         if record.sources:
             links = "".join(f'<li><a href="{_esc(s.url)}">{_esc(s.title)}</a></li>' for s in record.sources)
-            parts.append(f"<h3>来源</h3><ul>{links}</ul>")
+            parts.append(f"<h2>来源</h2><ul>{links}</ul>")
         parts.append(f'<p><a href="{_esc(url)}">在网站上查看本记录</a></p>')
         return "\n".join(parts)
 
