@@ -197,6 +197,18 @@ def test_record_file_schemas_accept_the_sample_and_refuse_mistakes(tmp_path):
     assert check("record.schema.json", [right]).returncode == 0
 
 
+def test_committed_editor_schemas_are_up_to_date():
+    """``schema/`` is committed for editors; it must be what ``invoke schema`` writes now."""
+    from conftest import ROOT
+    from gongkai.jsonschema import dumps
+
+    vocab, _ = load_vocabularies(SAMPLE_DATA / "vocab")
+    for name, document in editor_schemas(vocab).items():
+        path = ROOT / "schema" / name
+        assert path.is_file() and path.read_text(encoding="utf-8") == dumps(document), \
+            f"{path} is stale: run `invoke schema` (after changing records.py or data/vocab/) and commit schema/"
+
+
 # --- non-public records, reproducibility ------------------------------------------------
 
 MARKERS = {
