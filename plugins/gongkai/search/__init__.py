@@ -48,8 +48,11 @@ def write_search(site: Site) -> None:
     """Write the search page, the static index and the whoosh index of the public records."""
     timings: dict[str, float] = {}
     started = clock = time.perf_counter()
+    cpu_started, child_cpu_started = time.process_time(), _children_cpu()
     vocab = site.publication.vocab
     docs = search_documents(site)
+    timings["documents"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     postings = build_postings({f: [d.texts[f] for d in docs] for f in FIELDS}, len(docs))
     timings["analyze"] = time.perf_counter() - clock
 
@@ -74,11 +77,15 @@ def write_search(site: Site) -> None:
         regions=[(v.id, v.name, _depth(v, facets["regions"])) for v in facets["regions"].values()],
         years=list(facets["years"]),
     )
+    clock = time.perf_counter()
     if writer is not None:
         writer.join()
         if writer.exitcode != 0:
             raise RuntimeError(f"writing the whoosh index {whoosh_target} failed (exit code {writer.exitcode})")
+    timings["waiting for whoosh"] = time.perf_counter() - clock
     timings["total"] = time.perf_counter() - started
+    timings["cpu"] = time.process_time() - cpu_started
+    timings["whoosh cpu"] = _children_cpu() - child_cpu_started
     report = site.settings.get("GONGKAI_REPORT")
     if isinstance(report, dict):
         report["search"] = {
@@ -90,6 +97,14 @@ def write_search(site: Site) -> None:
             "whoosh_dir": str(whoosh_target),
             "seconds": timings,
         }
+
+
+def _children_cpu() -> float:
+    """CPU seconds used by finished child processes (the whoosh writer)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _depth(value, values) -> int:

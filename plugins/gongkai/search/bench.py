@@ -240,10 +240,8 @@ def format_table(result: dict[str, Any]) -> str:
     lines = []
     seconds = ours.get("build_seconds", {})
     if seconds:
-        lines.append(
-            f"our index build: {seconds.get('total', 0):.1f} s for {ours.get('documents')} records "
-            f"(analysis {seconds.get('analyze', 0):.1f} s, static index {seconds.get('static index', 0):.1f} s, whoosh in parallel)"
-        )
+        parts = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items() if name != "total")
+        lines.append(f"our index build: {seconds.get('total', 0):.1f} s for {ours.get('documents')} records ({parts})")
     if pf:
         lines.append(f"Pagefind build (record pages): {pf['seconds']:.1f} s")
     lines.append(f"static index: {ours['static_bytes'] / 1e6:.1f} MB in {ours['static_files']} files; "
