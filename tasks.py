@@ -86,14 +86,17 @@ def build(c, data="data", output="output", publish=False, siteurl=None):
     """Validate, then build the site; on any error the previous output stays as it was."""
     from gongkai.build import build_site
     from gongkai.buildcache import default_cache_dir
+    from gongkai.progress import run_with_progress, summary_line
+
+    def run(report: dict):
+        overrides = {**_siteurl_override(siteurl), "GONGKAI_REPORT": report}
+        return build_site(Path(data), Path(output), publish=publish, overrides=overrides, cache_dir=default_cache_dir())
 
     try:
-        result = build_site(
-            Path(data), Path(output), publish=publish, overrides=_siteurl_override(siteurl), cache_dir=default_cache_dir()
-        )
+        result, seconds = run_with_progress(run)
     except ProblemsFound as error:
         _report_problems(error)
-    print(f"已生成 {result.output}")
+    print(summary_line(result.output, result.report, seconds))
 
 
 def _siteurl_override(siteurl: str | None) -> dict:

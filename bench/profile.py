@@ -1,0 +1,96 @@
+"""A profile of our build on a synthetic data set (default 20,000 records).
+
+    python -m bench.profile [--records 20000] [--seed 1] [--edit] [--cprofile]
+
+Builds the cached data set (``bench/datasets.py``) in this process under
+pyinstrument (a sampling profiler: little overhead, so the proportions are
+those of a real build), from an empty output folder and an empty build cache.
+With ``--edit`` it first builds once, changes one record's title and profiles
+the rebuild instead. It prints the build's own step timings (the generator's
+report) and the profile, and writes both to ``bench-results/``
+(``profile-<records>[-edit].html`` and ``.txt``). ``--cprofile`` uses the
+standard library's deterministic profiler instead (exact call counts, but it
+slows Python code down unevenly), sorted by own time.
+
+Worker processes (the catalog's parallel loading) are not sampled: their part
+shows as time spent waiting in the main process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .datasets import CACHE, ROOT, dataset, edit_title, working_copy
+from .run import SOURCE_DATE_EPOCH
+
+RESULTS = ROOT / "bench-results"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--edit", action="store_true", help="profile the rebuild after one record's title changes")
+    parser.add_argument("--cprofile", action="store_true", help="cProfile instead of pyinstrument")
+    args = parser.parse_args(argv)
+
+    os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
+    work = CACHE / "profile"
+    if work.exists():
+        shutil.rmtree(work)
+    os.environ["GONGKAI_CACHE"] = str(work / "build-cache")
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from gongkai.build import build_site as build
+    from gongkai.buildcache import default_cache_dir
+
+    def build_site(data: Path, output: Path):
+        return build(data, output, cache_dir=default_cache_dir())
+
+    data = working_copy(dataset(args.records, args.seed).path, work / "data")
+    output = work / "output"
+    if args.edit:
+        build_site(data, output)
+        edit_title(data)
+
+    name = f"profile-{args.records}{'-edit' if args.edit else ''}"
+    RESULTS.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    if args.cprofile:
+        profiler = cProfile.Profile()
+        result = profiler.runcall(build_site, data, output)
+        elapsed = time.perf_counter() - started
+        text = io.StringIO()
+        stats = pstats.Stats(profiler, stream=text)
+        stats.sort_stats("tottime").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(40)
+        profile_text = text.getvalue()
+        stats.dump_stats(RESULTS / f"{name}.pstats")
+    else:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.005)
+        profiler.start()
+        result = build_site(data, output)
+        profiler.stop()
+        elapsed = time.perf_counter() - started
+        profile_text = profiler.output_text(unicode=True, color=False, show_all=False)
+        (RESULTS / f"{name}.html").write_text(profiler.output_html(), encoding="utf-8")
+    report = json.dumps(result.report, ensure_ascii=False, indent=1, default=str)
+    summary = f"{name}: build_site {elapsed:.1f} s (under the profiler)\nreport: {report}\n\n"
+    (RESULTS / f"{name}.txt").write_text(summary + profile_text, encoding="utf-8")
+    print(summary + profile_text)
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The benchmark's own pieces (no timing): its edits keep a data set valid, its anchor pages
+carry each record, a measured process reports time and memory, and the build's summary counts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import anchors  # noqa: E402
+from bench.datasets import add_record, delete_record, edit_title, record_paths  # noqa: E402
+from bench.measure import CommandFailed, measure  # noqa: E402
+from gongkai.catalog import load_catalog  # noqa: E402
+from gongkai.progress import run_with_progress, summary_line  # noqa: E402
+from gongkai.synthetic import generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("bench") / "data"
+    generate(data, 30, seed=7)
+    return data
+
+
+def test_edits_keep_the_data_valid_and_change_one_record_each(synthetic, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(synthetic, data)
+    before = {item.record.id: item.record.title for item in load_catalog(data, workers=1).loaded}
+    edited = edit_title(data)
+    added = add_record(data)
+    deleted = delete_record(data)
+    after = {item.record.id: item.record.title for item in load_catalog(data, workers=1).loaded}
+    assert after[edited.stem] == before[edited.stem] + "（基准测试修改）"
+    assert added.stem in after and added.stem not in before
+    assert deleted.stem in before and deleted.stem not in after
+    assert len(after) == len(before)
+    assert len(record_paths(data)) == len(before)
+
+
+def test_anchor_pages_carry_title_date_terms_and_body(synthetic):
+    record, facts = next(iter(anchors._public_records(synthetic)))
+    hugo = anchors._hugo_page(record, facts)
+    pelican = anchors._pelican_page(record, facts)
+    assert hugo.startswith("---\n{") and f'"title": "{record.title}"' in hugo
+    assert facts["regions"][0] in hugo and facts["years"][0] in hugo
+    assert pelican.startswith(f"Title: {record.title}\n") and f"Slug: {record.id}\n" in pelican
+    assert f"Category: {facts['kind_title']}" in pelican and facts["organizations"][0] in pelican
+    assert (record.body or "").splitlines()[0] in hugo and (record.body or "").splitlines()[0] in pelican
+
+
+def test_measure_reports_wall_time_memory_and_failure(tmp_path):
+    sample = measure([sys.executable, "-c", "x = bytearray(60_000_000)"], cwd=tmp_path)
+    assert sample.wall_s > 0
+    assert sample.peak_kb > 50_000
+    with pytest.raises(CommandFailed):
+        measure([sys.executable, "-c", "raise SystemExit(3)"], cwd=tmp_path)
+
+
+def test_build_summary_counts_pages_and_feeds(tmp_path):
+    (tmp_path / "cases" / "a").mkdir(parents=True)
+    (tmp_path / "cases" / "a" / "index.html").write_text("x")
+    (tmp_path / "index.html").write_text("x")
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "all.atom.xml").write_text("x")
+    (tmp_path / "sitemap.xml").write_text("x")
+    result, seconds = run_with_progress(lambda report: report.update(records=2) or "done", Console(file=None, force_terminal=False))
+    assert result == "done" and seconds >= 0
+    line = summary_line(tmp_path, {"records": 2, "tombstones": 1, "reused": 3}, 1.25)
+    assert line == f"已生成 {tmp_path}：2 条记录（另有 1 条已撤回），2 个页面，1 个订阅源（共 4 个文件，3 个沿用上次构建），用时 1.2 秒"
