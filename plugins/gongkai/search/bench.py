@@ -46,6 +46,9 @@ QUERIES: tuple[str, ...] = (
     "乡村振兴", "應急管理局", "違規",
 )
 """Names, units, places, kinds of failure, years, 文号, and Traditional input."""
+AGREEMENT_QUERIES: tuple[str, ...] = (
+    "陈某", "交通", "留党察看二年", "东湖区 2021", "乡镇 扶贫 资金", "江中市交通运输局", "问责", "2016 公告",
+)
 RECORD_GLOB = "{cases,disclosures,reports}/*/index.html"
 """Pagefind indexes the record pages (what our index holds), not listings or facet pages."""
 
@@ -213,6 +216,7 @@ def bench_search(output: Path, report: dict | None = None, queries: tuple[str, .
                 row["pagefind"] = _measure(browser, base, "pagefind", query, warm_with)
             result["queries"][query] = row
         result["simplified_finds_traditional"] = _probe(browser, base, probes, pagefind)
+        result["agrees_with_whoosh"] = _agreement(browser, base, output, queries + AGREEMENT_QUERIES)
         browser.close()
     return result
 
@@ -227,6 +231,19 @@ def _probe(browser, base: str, probes: list[tuple[str, str]], pagefind: bool) ->
             found[engine] += any(url.rstrip("/").endswith("/" + path.rstrip("/")) for url in urls)
         context.close()
     return found
+
+
+def _agreement(browser, base: str, output: Path, queries: tuple[str, ...]) -> dict[str, Any]:
+    """How many queries give the same top ten in the browser as in whoosh (``invoke search``)."""
+    from .query import search
+
+    context, _, ask = _engine_page(browser, base, "ours")
+    differ = []
+    for query in queries:
+        if ask(query)["urls"] != ["/" + hit.url for hit in search(output, query, limit=10).hits]:
+            differ.append(query)
+    context.close()
+    return {"queries": len(queries), "same": len(queries) - len(differ), "differ": differ}
 
 
 def _median(rows: list[dict], engine: str, temperature: str, key: str) -> float:
@@ -270,6 +287,9 @@ def format_table(result: dict[str, Any]) -> str:
         f"Simplified query → Traditional record in the top 10: ours {probe['ours']}/{probe['records']}, "
         f"Pagefind {probe['pagefind']}/{probe['records']}"
     )
+    agreement = result.get("agrees_with_whoosh")
+    if agreement:
+        lines.append(f"same top 10 in Chromium as in whoosh: {agreement['same']}/{agreement['queries']} queries")
     return "\n".join(lines)
 
 
