@@ -68,7 +68,6 @@ class RecordsGenerator(Generator):
             "static": lambda name: urls.href(urls.static(name)),
             "vocab": self.publication.vocab,
             "facet_defs": FACETS,
-            "build_now": self.publication.now,
             "gongkai_nav": [
                 ("首页", urls.home()),
                 ("党务政务公开", urls.listing("disclosures")),
