@@ -159,9 +159,9 @@ def _write_field(out, order: list[int], encoded: list[bytes], bounds, docs, tfs,
 
     What ``W3PostingsWriter.add_posting`` does one posting at a time (whoosh-reloaded
     2.7.5, pinned) is done here a block at a time: each term's postings are cut into
-    blocks of ``blocklimit``, each block's buffers are filled from lists, and its
-    minified ids (delta-encoded from the block's first id) and weights are computed
-    here for the whole field at once instead of in Python loops per posting;
+    blocks of ``blocklimit``, each block's buffers are copied from numpy arrays, and
+    its statistics and minified ids (delta-encoded from the block's first id) and
+    weights are computed for the whole field at once instead of per posting;
     ``finish_term`` writes each term's last block.
     """
     import numpy as np
@@ -175,10 +175,16 @@ def _write_field(out, order: list[int], encoded: list[bytes], bounds, docs, tfs,
     first_block = (np.cumsum(blocks) - blocks).tolist()
     within = np.arange(int(blocks.sum())) - np.repeat(np.cumsum(blocks) - blocks, blocks)
     block_starts = np.repeat(bounds[:-1], blocks) + within * limit
-    shortest = np.minimum.reduceat(lengths, block_starts).tolist() if len(block_starts) else []
-    longest = np.maximum.reduceat(lengths, block_starts).tolist() if len(block_starts) else []
-    ids, freqs = docs.tolist(), tfs.tolist()
+    def per_block(ufunc, values) -> list:
+        return ufunc.reduceat(values, block_starts).tolist() if len(block_starts) else []
+
+    shortest, longest = per_block(np.minimum, lengths), per_block(np.maximum, lengths)
+    least, most = per_block(np.minimum, tfs), per_block(np.maximum, tfs)
+    first_ids = docs[block_starts].tolist()
     deltas = np.diff(docs, prepend=0).tolist()
+    weights = tfs.astype(np.float64).tolist()
+    ids_bytes = docs.astype(np.uint32).tobytes()  # array("I") and array("f") buffers, filled by copying
+    weight_bytes = tfs.astype(np.float32).tobytes()
     values = tfs.astype(">u4").tobytes()  # Frequency format: pack_uint(frequency) per posting
     ends, block_starts, blocks = bounds[1:].tolist(), block_starts.tolist(), blocks.tolist()
     for t in order:
@@ -188,22 +194,19 @@ def _write_field(out, order: list[int], encoded: list[bytes], bounds, docs, tfs,
         for block in range(first_block[t], first_block[t] + blocks[t]):
             start = block_starts[block]
             end = min(start + limit, ends[t])
-            if start != block_starts[first_block[t]]:
+            if block != first_block[t]:
                 writer._write_block()
                 writer._new_block()
-            chunk = freqs[start:end]
-            writer._ids.extend(ids[start:end])
-            writer._weights.extend(chunk)
+            writer._ids.frombytes(ids_bytes[4 * start:4 * end])
+            writer._weights.frombytes(weight_bytes[4 * start:4 * end])
             writer._values.append(values[4 * start:4 * end])
-            writer._maxweight = float(max(chunk))
+            writer._maxweight = float(most[block])
             writer._minlength, writer._maxlength = shortest[block], longest[block]
-            writer._block_ids = (ids[start],) + tuple(deltas[start + 1:end])
-            if chunk.count(1) == len(chunk):
-                writer._block_weights = None
-            elif chunk.count(chunk[0]) == len(chunk):
-                writer._block_weights = float(chunk[0])
+            writer._block_ids = (first_ids[block],) + tuple(deltas[start + 1:end])
+            if least[block] == most[block]:
+                writer._block_weights = None if most[block] == 1 else float(most[block])
             else:
-                writer._block_weights = tuple(map(float, chunk))
+                writer._block_weights = tuple(weights[start:end])
         out.finish_term()
 
 
