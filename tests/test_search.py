@@ -254,3 +254,8 @@ def test_invoke_search_without_an_index_says_how_to_build(tmp_path):
     )
     assert run.returncode == 1
     assert "invoke build" in run.stderr
+
+
+def test_a_lone_character_query_explains_itself(sample_site, page):
+    assert _open(page, sample_site.url, q="镕") == []
+    assert "两个或更多汉字" in page.inner_text("#search-status")

@@ -380,7 +380,11 @@ class SearchPage {
 
   announce(query, answer) {
     if (!query) this.status.textContent = "请输入关键词。";
-    else if (!answer.hits.length) this.status.textContent = `没有找到与“${query}”相关的记录。可以换个说法，或减少筛选条件。`;
+    else if (!answer.hits.length) {
+      const lone = answer.terms.some((t) => Array.from(t).length === 1 && isCjk(t.codePointAt(0)));
+      this.status.textContent = `没有找到与“${query}”相关的记录。`
+        + (lone ? "单个汉字只匹配单独出现的字，请输入两个或更多汉字组成的词。" : "可以换个说法，或减少筛选条件。");
+    }
     else if (answer.all) this.status.textContent = `找到 ${answer.hits.length} 条与“${query}”相关的记录。`;
     else this.status.textContent = `没有同时包含全部关键词的记录；以下 ${answer.hits.length} 条包含其中部分关键词。`;
   }
