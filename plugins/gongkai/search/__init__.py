@@ -59,24 +59,20 @@ def write_search(site: Site) -> None:
     whoosh_target = whoosh_dir(final_output(Path(site.output.root)))
     writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab))
 
-    clock = time.perf_counter()
-    labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
-    static = build_static_index(docs, postings, postings.impacts(BOOSTS), vocab, labels)
-    base = f"{INDEX_ROOT}{static.version}/"
-    for name, data in sorted(static.files.items()):
-        site.output.write_bytes(base + name, data)
-    timings["static index"] = time.perf_counter() - clock
-
-    facets = site.facets
-    site.render(
-        "search.html",
-        site.urls.search(),
-        title="搜索",
-        index_path=base,
-        kinds=[(kind, labels[kind]) for kind in KIND_ORDER],
-        regions=[(v.id, v.name, _depth(v, facets["regions"])) for v in facets["regions"].values()],
-        years=list(facets["years"]),
-    )
+    try:
+        clock = time.perf_counter()
+        labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
+        static = build_static_index(docs, postings, postings.impacts(BOOSTS), vocab, labels)
+        base = f"{INDEX_ROOT}{static.version}/"
+        for name, data in sorted(static.files.items()):
+            site.output.write_bytes(base + name, data)
+        timings["static index"] = time.perf_counter() - clock
+        _render_page(site, base, labels)
+    except BaseException:
+        if writer is not None:  # a failed build leaves the previous whoosh index as it was
+            writer.terminate()
+            writer.join()
+        raise
     clock = time.perf_counter()
     if writer is not None:
         writer.join()
@@ -97,6 +93,20 @@ def write_search(site: Site) -> None:
             "whoosh_dir": str(whoosh_target),
             "seconds": timings,
         }
+
+
+def _render_page(site: Site, index_path: str, labels: dict[str, str]) -> None:
+    """``/search/``: the form with its filters (kinds, regions with records, years) and where the index is."""
+    regions = site.facets["regions"]
+    site.render(
+        "search.html",
+        site.urls.search(),
+        title="搜索",
+        index_path=index_path,
+        kinds=[(kind, labels[kind]) for kind in KIND_ORDER],
+        regions=[(v.id, v.name, _depth(v, regions)) for v in regions.values()],
+        years=list(site.facets["years"]),
+    )
 
 
 def _children_cpu() -> float:
