@@ -72,6 +72,7 @@ def build_site(
         "GONGKAI_DATA_PATH": str(data_dir),
         "GONGKAI_CATALOG": catalog,
         "GONGKAI_PREVIOUS_OUTPUT": str(output) if output.is_dir() else None,
+        "GONGKAI_CACHE_PATH": str(cache_dir) if cache_dir else None,
         **(overrides or {}),
     })
     report: dict[str, Any] = settings.setdefault("GONGKAI_REPORT", {})

@@ -51,7 +51,10 @@ class Fingerprinter:
         elif isinstance(value, (set, frozenset)):
             result = "{" + ",".join(sorted(self.of(item) for item in value)) + "}"
         elif dataclasses.is_dataclass(value):
-            fields = ",".join(f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value))
+            # A field declared with compare=False is a helper (a back-reference to the site), not content.
+            fields = ",".join(
+                f"{f.name}={self.of(getattr(value, f.name))}" for f in dataclasses.fields(value) if f.compare
+            )
             result = f"{type(value).__name__}({fields})"
         elif callable(value):
             # Functions are code (in the global key); what they compute for a page is in its other parts.

@@ -19,6 +19,7 @@ from typing import Callable
 from pelican.generators import Generator
 
 from . import exports, feeds, pages, search, sitemap
+from .bodies import render_bodies
 from .buildcache import code_fingerprint
 from .catalog import Catalog, load_catalog
 from .facets import FACETS, build_facets
@@ -80,7 +81,7 @@ class RecordsGenerator(Generator):
 
     def global_key(self) -> str:
         """What every output depends on besides its own records: code, theme, vocabularies, settings."""
-        volatile = {"GONGKAI_CATALOG", "GONGKAI_REPORT", "GONGKAI_PREVIOUS_OUTPUT", "OUTPUT_PATH"}
+        volatile = {"GONGKAI_CATALOG", "GONGKAI_REPORT", "GONGKAI_PREVIOUS_OUTPUT", "GONGKAI_CACHE_PATH", "OUTPUT_PATH"}
         settings = {k: v for k, v in self.settings.items() if k.isupper() and k not in volatile}
         settings_json = json.dumps(settings, sort_keys=True, default=lambda o: type(o).__name__, ensure_ascii=False)
         parts = (code_fingerprint(), self.catalog.vocab_digest, settings_json)
@@ -100,6 +101,10 @@ class RecordsGenerator(Generator):
         )
         report = self.settings.get("GONGKAI_REPORT", {})
         report["steps"] = {}
+        started = time.perf_counter()
+        cache_dir = self.settings.get("GONGKAI_CACHE_PATH")
+        site.bodies = render_bodies(self.publication.records, Path(cache_dir) if cache_dir else None)
+        report["steps"]["bodies"] = time.perf_counter() - started
         for name, step in OUTPUT_STEPS:
             started = time.perf_counter()
             step(site)

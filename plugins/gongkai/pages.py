@@ -15,7 +15,7 @@ trees, SVG charts) and passes it in; the templates only lay it out.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterator, Sequence
 
@@ -286,6 +286,25 @@ def evaluation_chart(record: Report) -> Markup | None:
     return bar_chart(bars, "测评等次票数", label_header="等次", value_header="票数", unit="票")
 
 
+@dataclass(frozen=True)
+class LazyBody:
+    """A record's body HTML, fetched only if its page is made (a reused page needs none).
+
+    Its fingerprint is the record's, so it adds nothing to the page key.
+    """
+
+    site: Site = field(compare=False, repr=False)
+    record: Record
+
+    def __html__(self) -> str:
+        return self.site.body_html(self.record)
+
+    __str__ = __html__
+
+    def __bool__(self) -> bool:
+        return bool(self.record.body)
+
+
 def write_records(site: Site, common: dict[str, Any]) -> None:
     urls = site.urls
     for record in site.publication.records:
@@ -293,7 +312,7 @@ def write_records(site: Site, common: dict[str, Any]) -> None:
         feeds = [feed_of(site, kind.url_kind, kind.label)]
         extra = {"evaluation_chart": evaluation_chart(record)} if isinstance(record, Report) else {}
         render(site, common, f"record_{record.kind}.html", urls.record(kind.url_kind, record.id),
-               title=record.title, record=record, kind=kind, body=Markup(site.body_html(record)),
+               title=record.title, record=record, kind=kind, body=LazyBody(site, record),
                json_path=urls.record_json(kind.url_kind, record.id), feeds=feeds, **extra)
 
 
