@@ -124,52 +124,80 @@ def serve(root: Path) -> Iterator[str]:
 
 
 class _Traffic:
-    """Bytes of the responses whose URL contains one of ``parts`` (raw, and gzip-compressed)."""
+    """What a browser context downloaded from URLs containing one of ``parts`` (its pages and workers).
 
-    def __init__(self, page, parts: tuple[str, ...]):
-        self.parts, self.raw, self.gzipped, self.requests = parts, 0, 0, 0
-        page.on("response", self._seen)
+    ``bytes`` is the encoded body size Chromium reports (the test server does not
+    compress); ``gzip_bytes`` is what a host that gzips would send, from the same
+    files on disk (Pagefind's are compressed already, so gzip barely changes them).
+    """
 
-    def _seen(self, response) -> None:
-        if not any(p in response.url for p in self.parts):
-            return
-        try:
-            body = response.body()
-        except Exception:  # noqa: BLE001 - a redirect or aborted request has no body
-            return
-        self.raw += len(body)
-        self.gzipped += min(len(body), len(gzip.compress(body, 6)))
-        self.requests += 1
+    def __init__(self, context, page, parts: tuple[str, ...], root: Path):
+        self.page, self.parts, self.root = page, parts, root
+        self.pending, self.seen = 0, []
+        context.on("request", self._started)
+        context.on("requestfinished", self._finished)
+        context.on("requestfailed", self._failed)
+
+    def _mine(self, request) -> bool:
+        return any(p in request.url for p in self.parts)
+
+    def _started(self, request) -> None:
+        self.pending += self._mine(request)
+
+    def _failed(self, request) -> None:
+        self.pending -= self._mine(request)
+
+    def _finished(self, request) -> None:
+        if self._mine(request):
+            self.pending -= 1
+            self.seen.append((request.url, request.sizes()["responseBodySize"]))
+
+    def _gzip_size(self, url: str) -> int:
+        from urllib.parse import unquote, urlparse
+
+        path = self.root / unquote(urlparse(url).path).lstrip("/")
+        if not path.is_file():
+            return 0
+        data = path.read_bytes()
+        return min(len(data), len(gzip.compress(data, 6)))
 
     def take(self) -> dict[str, int]:
-        taken = {"bytes": self.raw, "gzip_bytes": self.gzipped, "requests": self.requests}
-        self.raw = self.gzipped = self.requests = 0
-        return taken
+        self.page.wait_for_timeout(100)  # let the driver deliver the last requests' events
+        for _ in range(500):
+            if self.pending <= 0:
+                break
+            self.page.wait_for_timeout(10)
+        seen, self.seen = self.seen, []
+        return {
+            "bytes": sum(size for _, size in seen),
+            "gzip_bytes": sum(self._gzip_size(url) for url, size in seen if size),
+            "requests": len(seen),
+        }
 
 
-def _engine_page(browser, base: str, engine: str):
+def _engine_page(browser, base: str, engine: str, root: Path):
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     if engine == "ours":
-        traffic = _Traffic(page, ("/search/index/", "/theme/js/search.js"))
+        traffic = _Traffic(context, page, ("/search/index/", "/theme/js/search.js"), root)
         page.goto(f"{base}/search/")
         page.wait_for_selector('#search-results[data-state="done"]', state="attached")
         ask = lambda q: page.evaluate(OUR_QUERY, q)  # noqa: E731
     else:
-        traffic = _Traffic(page, ("/pagefind/",))
+        traffic = _Traffic(context, page, ("/pagefind/",), root)
         page.goto(f"{base}/_bench/pagefind.html")
         page.wait_for_function("typeof window.pagefindQuery === 'function'")
         ask = lambda q: page.evaluate("q => window.pagefindQuery(q)", q)  # noqa: E731
     return context, traffic, ask
 
 
-def _measure(browser, base: str, engine: str, query: str, warm_with: str) -> dict[str, Any]:
+def _measure(browser, base: str, root: Path, engine: str, query: str, warm_with: str) -> dict[str, Any]:
     """Cold: the first query of a fresh browser. Warm: the query after another one on the same page."""
-    context, traffic, ask = _engine_page(browser, base, engine)
+    context, traffic, ask = _engine_page(browser, base, engine, root)
     cold = ask(query)
     cold.update(traffic.take())
     context.close()
-    context, traffic, ask = _engine_page(browser, base, engine)
+    context, traffic, ask = _engine_page(browser, base, engine, root)
     ask(warm_with)
     traffic.take()
     warm = ask(query)
@@ -211,21 +239,21 @@ def bench_search(output: Path, report: dict | None = None, queries: tuple[str, .
         result["queries"] = {}
         for i, query in enumerate(queries):
             warm_with = queries[(i + 1) % len(queries)]
-            row = {"ours": _measure(browser, base, "ours", query, warm_with)}
+            row = {"ours": _measure(browser, base, output, "ours", query, warm_with)}
             if pagefind:
-                row["pagefind"] = _measure(browser, base, "pagefind", query, warm_with)
+                row["pagefind"] = _measure(browser, base, output, "pagefind", query, warm_with)
             result["queries"][query] = row
-        result["simplified_finds_traditional"] = _probe(browser, base, probes, pagefind)
+        result["simplified_finds_traditional"] = _probe(browser, base, output, probes, pagefind)
         result["agrees_with_whoosh"] = _agreement(browser, base, output, queries + AGREEMENT_QUERIES)
         browser.close()
     return result
 
 
-def _probe(browser, base: str, probes: list[tuple[str, str]], pagefind: bool) -> dict[str, Any]:
+def _probe(browser, base: str, root: Path, probes: list[tuple[str, str]], pagefind: bool) -> dict[str, Any]:
     """For each Traditional record: is it in the top ten for its title folded to Simplified?"""
     found = {"records": len(probes), "ours": 0, "pagefind": 0}
     for engine in ("ours", "pagefind") if pagefind else ("ours",):
-        context, _, ask = _engine_page(browser, base, engine)
+        context, _, ask = _engine_page(browser, base, engine, root)
         for path, title in probes:
             urls = ask(fold(title))["urls"]
             found[engine] += any(url.rstrip("/").endswith("/" + path.rstrip("/")) for url in urls)
@@ -237,7 +265,7 @@ def _agreement(browser, base: str, output: Path, queries: tuple[str, ...]) -> di
     """How many queries give the same top ten in the browser as in whoosh (``invoke search``)."""
     from .query import search
 
-    context, _, ask = _engine_page(browser, base, "ours")
+    context, _, ask = _engine_page(browser, base, "ours", output)
     differ = []
     for query in queries:
         if ask(query)["urls"] != ["/" + hit.url for hit in search(output, query, limit=10).hits]:
