@@ -202,7 +202,7 @@ class EntryCache:
             entry.published(record.published.astimezone(CHINA_TIME))
             updated = entry_updated(record)
             entry.updated(updated)
-            entry.summary(self.summary(record))
+            _plain_summary(entry, self.summary(record))
             entry.content(self.content(record, url), type="html")
             item = self.items[record.id] = Item(record.id, updated, entry)
         return item
@@ -240,12 +240,22 @@ class EntryCache:
             entry.link(href=url, rel="alternate", type="text/html")
             updated = _moment(tombstone.withdrawn_on)
             entry.updated(updated)  # no published/pubDate: the record's own dates are not public any more
-            entry.summary(f"本记录已于{when}撤回。撤回原因：{tombstone.reason}")
+            _plain_summary(entry, f"本记录已于{when}撤回。撤回原因：{tombstone.reason}")
             entry.content(
                 f"<p>本记录已于{_esc(when)}撤回。</p><p>撤回原因：{_esc(tombstone.reason)}</p>", type="html"
             )
             item = self.items[tombstone.id] = Item(tombstone.id, updated, entry)
         return item
+
+
+def _plain_summary(entry: FeedEntry, text: str) -> None:
+    """Plain ``text`` as the entry's Atom summary (type text) and RSS description.
+
+    RSS readers take ``<description>`` as HTML, so there the text is escaped once more:
+    a summary reading ``<script>`` must show as those characters, never become markup.
+    """
+    entry.summary(text)
+    entry.description(html.escape(text, quote=False))  # also sets the Atom content, which entry.content() then replaces
 
 
 # --- feeds ------------------------------------------------------------------------------
