@@ -24,6 +24,7 @@ Chromium) on a fresh build of each size and keeps its figures in the JSON.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -159,6 +160,7 @@ def ratio(ours: Series | None, anchor: Series | None) -> float | None:
     return ours.median_s / anchor.median_s
 
 
+@functools.cache
 def _versions() -> dict[str, str]:
     def run(command: list[str]) -> str:
         try:
@@ -262,6 +264,15 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
     if not gnu_time_available():
         console.print("[yellow]没有 /usr/bin/time（apt-get install time）：峰值内存仅为 /proc 采样值。[/]")
     results: list[SizeResult] = []
+
+    def save(complete: bool) -> dict:
+        """Write what has been measured so far (after each size, so a long run that is stopped keeps its numbers)."""
+        report = as_json(results, args, command, time.perf_counter() - started)
+        report["complete"] = complete
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return report
+
     try:
         for count in args.size_list:
             console.print(f"[bold]{count:,} 条记录[/]")
@@ -275,6 +286,7 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
             if not args.skip_anchors:
                 for name in ANCHORS:
                     measure_anchor(result, name, work)
+            save(complete=False)
         if not args.skip_anchors and args.runs > 1:
             # Extra anchor runs, smallest size first, while the whole run stays within budget.
             for result in results:
@@ -286,17 +298,14 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
                         measure_anchor(result, name, work)
     except CommandFailed as error:
         console.print(f"[red]测量失败：[/]{error}")
+        save(complete=False)
         return 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    elapsed = time.perf_counter() - started
-    report = as_json(results, args, command, elapsed)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    report = save(complete=True)
     console.print()
-    console.print(table(results, f"{command}（中位数；{report['versions']['cpus']} 核；用时 {elapsed / 60:.1f} 分钟）"))
-    short = [f"{r.data.count:,}: {r.series[a].runs}" for r in results for a in ANCHORS if a in r.series and r.series[a].runs < args.runs]
-    if short:
+    console.print(table(results, f"{command}（中位数；{report['versions']['cpus']} 核；用时 {report['elapsed_s'] / 60:.1f} 分钟）"))
+    if any(r.series[a].runs < args.runs for r in results for a in ANCHORS if a in r.series):
         console.print(f"对照站点只测了较少次数以控制总时长（约 {ANCHOR_BUDGET_S // 60} 分钟）：见「次数」列。")
     for result in results:
         if result.search:
