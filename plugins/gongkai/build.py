@@ -77,10 +77,14 @@ def build_site(
     })
     report: dict[str, Any] = settings.setdefault("GONGKAI_REPORT", {})
     logging.getLogger("pelican").setLevel(logging.WARNING)
+    from .search.index import discard_staged_whoosh, swap_in_whoosh
+
     try:
         Pelican(settings).run()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        discard_staged_whoosh(output)
         raise
     _swap_in(staging, output)
+    swap_in_whoosh(output)  # the terminal's search index, only now that the site it indexes is in place
     return BuildResult(output, catalog, report)

@@ -16,6 +16,8 @@ Both rank with the same BM25F scores, so the browser and the terminal agree.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -39,9 +41,24 @@ def _in_child(target, *args) -> multiprocessing.process.BaseProcess | None:
     if "fork" not in multiprocessing.get_all_start_methods():
         target(*args)
         return None
-    process = multiprocessing.get_context("fork").Process(target=target, args=args, name="gongkai-whoosh")
+    process = multiprocessing.get_context("fork").Process(
+        target=_with_parent, args=(os.getpid(), target, *args), name="gongkai-whoosh")
     process.start()
     return process
+
+
+def _with_parent(parent: int, target, *args) -> None:
+    """Run ``target(*args)``, but die with the build that forked us: a build killed part-way
+    (``kill -9``) must not leave a writer running beside the next build."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the build died before we could ask
+        os._exit(1)
+    target(*args)
 
 
 def write_search(site: Site) -> None:
@@ -56,8 +73,10 @@ def write_search(site: Site) -> None:
     postings = build_postings({f: [d.texts[f] for d in docs] for f in FIELDS}, len(docs))
     timings["analyze"] = time.perf_counter() - clock
 
-    whoosh_target = whoosh_dir(final_output(Path(site.output.root)))
-    writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab))
+    root = Path(site.output.root).resolve()
+    whoosh_target = whoosh_dir(final_output(root))
+    staged = final_output(root) != root  # build.py swaps the index in after the output folder
+    writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged)
 
     try:
         clock = time.perf_counter()

@@ -87,10 +87,22 @@ def _filter_terms(doc: SearchDoc, region_chain: dict[str, list[str]]) -> dict[st
     return {"id": [doc.id], "kind": [doc.kind], "regions": region_chain[doc.region], "year": [doc.year]}
 
 
-def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:
-    """Write the whoosh index of ``docs`` into ``directory`` (replaced as a whole when complete)."""
+def whoosh_staging(directory: Path) -> Path:
+    """Where the whoosh index for ``directory`` is written before it replaces it."""
     directory = Path(directory)
-    building = directory.with_name(directory.name + ".building")
+    return directory.with_name(directory.name + ".building")
+
+
+def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]],
+                 swap: bool = True) -> None:
+    """Write the whoosh index of ``docs`` for ``directory`` (replaced as a whole when complete).
+
+    With ``swap=False`` the complete index stays staged beside it: ``build.py`` swaps it in
+    (``swap_in_whoosh``) only after the output folder itself, so a build that fails or is
+    killed after this leaves the previous index, matching the previous site.
+    """
+    directory = Path(directory)
+    building = whoosh_staging(directory)
     if building.exists():
         shutil.rmtree(building)
     building.mkdir(parents=True)
@@ -99,7 +111,20 @@ def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, reg
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    _swap_in(building, directory)  # the same two renames as the output folder's
+    if swap:
+        _swap_in(building, directory)  # the same two renames as the output folder's
+
+
+def swap_in_whoosh(output: Path) -> None:
+    """Put the whoosh index a build staged for ``output`` in place (called once the output is)."""
+    directory = whoosh_dir(output)
+    building = whoosh_staging(directory)
+    if building.is_dir():
+        _swap_in(building, directory)
+
+
+def discard_staged_whoosh(output: Path) -> None:
+    shutil.rmtree(whoosh_staging(whoosh_dir(output)), ignore_errors=True)
 
 
 def _write_index(building: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:
