@@ -174,6 +174,7 @@ def _versions() -> dict[str, str]:
         "python": platform.python_version(),
         "pelican": pelican.__version__,
         "hugo": run([anchors.hugo_binary(), "version"]),
+        "commit": run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"]),
         "cpus": str(os.cpu_count()),
         "machine": f"{platform.system()} {platform.machine()}",
     }
