@@ -3,7 +3,6 @@
 SITENAME = "公开 · 党务政务公开与问责信息平台"
 SITESUBTITLE = "党务公开、政务公开、问责案例与述职述廉报告"
 SITEURL = ""
-AUTHOR = ""
 DEFAULT_LANG = "zh-CN"
 TIMEZONE = "Asia/Shanghai"
 
