@@ -215,20 +215,34 @@ def load_record_file(path: Path, kind: str, vocab: Vocabularies) -> tuple[Loaded
     return LoadedRecord(record, file, str(path), hashlib.sha256(raw).hexdigest(), marks), []
 
 
-def record_files(data_dir: Path) -> list[tuple[Path, str]]:
+def _yaml_files(data_dir: Path) -> list[Path]:
+    """Every file ending in .yaml/.yml (any case) under ``data_dir``, sorted by path text.
+
+    One ``os.walk`` and a sort of strings: ``rglob`` plus sorting ``Path``
+    objects cost seconds at 20,000 files.
+    """
+    found = []
+    for folder, _dirs, names in os.walk(data_dir):
+        found += [os.path.join(folder, n) for n in names if n.lower().endswith((".yaml", ".yml"))]
+    return [Path(p) for p in sorted(found)]
+
+
+def record_files(data_dir: Path, yaml_files: list[Path] | None = None) -> list[tuple[Path, str]]:
     """Every record file under the data folder with its kind, in a stable order."""
     found = []
-    for folder, kind in KIND_OF_FOLDER.items():
-        root = data_dir / folder
-        if root.is_dir():
-            found += [(p, kind) for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in (".yaml", ".yml")]
-    return found
+    for path in yaml_files if yaml_files is not None else _yaml_files(data_dir):
+        relative = path.relative_to(data_dir).parts
+        kind = KIND_OF_FOLDER.get(relative[0])
+        if kind and len(relative) > 1 and path.suffix in (".yaml", ".yml"):
+            found.append((path, kind))
+    kind_order = list(KIND_OF_FOLDER.values())
+    return sorted(found, key=lambda item: (kind_order.index(item[1]), str(item[0])))
 
 
-def _misplaced_files(data_dir: Path) -> list[Problem]:
+def _misplaced_files(data_dir: Path, yaml_files: list[Path]) -> list[Problem]:
     """YAML files the build would silently skip: ``.yml``, ``.YAML`` or outside the three folders."""
     problems = []
-    for path in sorted(p for p in data_dir.rglob("*") if p.suffix.lower() in (".yaml", ".yml") and p.is_file()):
+    for path in yaml_files:
         relative = path.relative_to(data_dir)
         if relative.parts[0] == "vocab":
             continue
@@ -249,7 +263,8 @@ def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | N
     if not data_dir.is_dir():
         raise ProblemsFound([Problem(display_path(data_dir), 1, 1, "数据目录不存在")])
     vocab, vocab_digest = load_vocabularies(data_dir / "vocab")
-    files = [(p, k) for p, k in record_files(data_dir) if p.suffix == ".yaml"]
+    yaml_files = _yaml_files(data_dir)
+    files = [(p, k) for p, k in record_files(data_dir, yaml_files) if p.suffix == ".yaml"]
     cache = _record_cache(data_dir, cache_dir, vocab_digest)
     known = cache.load() if cache else {}
     results: list[tuple[LoadedRecord | None, list[Problem]]] = []
@@ -267,7 +282,7 @@ def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | N
             results += pool.map(_load_in_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
     else:
         results += [load_record_file(p, k, vocab) for p, k in misses]
-    problems = _misplaced_files(data_dir)
+    problems = _misplaced_files(data_dir, yaml_files)
     loaded = []
     for record, found in results:
         problems += found
