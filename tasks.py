@@ -183,14 +183,16 @@ def test(c, k=None):
     "skip_anchors": "不测 Hugo 与 Pelican 对照站点",
     "seed": "合成数据的随机种子（默认 1）",
     "search": "另测搜索：本站索引与 Pagefind（gongkai.search.bench，需 Chromium）",
+    "commit": "测量某次提交的快照（如 HEAD），而不是工作区",
 })
-def bench(c, sizes="1000,5000,20000", huge=False, runs=3, skip_anchors=False, seed=1, search=False):
+def bench(c, sizes="1000,5000,20000", huge=False, runs=3, skip_anchors=False, seed=1, search=False, commit=None):
     """The benchmark: our build against Hugo and plain Pelican on synthetic data sets (docs/performance.md)."""
     sys.path.insert(0, str(ROOT))
     from bench.run import main as run_bench
 
     argv = ["--sizes", sizes, "--runs", str(runs), "--seed", str(seed)]
     argv += ["--huge"] * bool(huge) + ["--skip-anchors"] * bool(skip_anchors) + ["--search"] * bool(search)
+    argv += ["--commit", commit] if commit else []
     shown = " ".join(a for a in sys.argv[1:]) or "bench"
     code = run_bench(argv, f"invoke {shown}")
     if code:
