@@ -176,7 +176,7 @@ def test(c, k=None):
     c.run(f"{sys.executable} -m pytest -q{selection}", pty=False)
 
 
-@task(help={
+@task(auto_shortflags=False, help={
     "sizes": "记录数，逗号分隔（默认 1000,5000,20000）",
     "huge": "另加 50,000 条",
     "runs": "每项测量的次数，取中位数（默认 3）",
