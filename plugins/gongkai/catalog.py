@@ -98,7 +98,7 @@ def load_vocabularies(vocab_dir: Path) -> tuple[Vocabularies, str]:
         if document is None:
             continue
         if not isinstance(document.data, list):
-            problems.append(Problem(file, 1, 1, f"词表文件应为条目列表（每项以「- id: …」开头）"))
+            problems.append(Problem(file, 1, 1, "词表文件应为条目列表（每项以「- id: …」开头）"))
             continue
         entries: list[Entry] = []
         for index, item in enumerate(document.data):
@@ -140,7 +140,7 @@ def _vocabulary_rules(vocab: Vocabularies, documents: dict[str, tuple[str, Docum
             if parent and parent not in vocabulary.by_id:
                 report(name, index, "parent", f"上级「{parent}」不是{vocabulary.label}中的标识")
             elif parent and entry in vocabulary.ancestors(entry.id) or parent == entry.id:
-                report(name, index, "parent", f"上级关系形成循环")
+                report(name, index, "parent", "上级关系形成循环")
     for index, organization in enumerate(vocab.organizations):
         if organization.region and organization.region not in vocab.regions.by_id:
             report("organizations", index, "region", f"地区「{organization.region}」不是地区词表中的标识")

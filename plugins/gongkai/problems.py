@@ -45,19 +45,11 @@ def display_path(path: Path) -> str:
     return text[len(cwd):] if text.startswith(cwd) else text
 
 
-def field_title(model: type[BaseModel], loc: DataPath) -> str:
-    """The Chinese title of the field at ``loc`` in ``model``, if the schema gives one."""
-    title = ""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            continue
-        info = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
-        if info is None:
-            return ""
-        title = info.title or ""
-        current = _model_inside(info.annotation)
-    return title
+def _field(model: Any, name: str | int) -> Any:
+    """The pydantic ``FieldInfo`` that a document key (name or alias) names in ``model``, if any."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    return next((f for n, f in model.model_fields.items() if (f.alias or n) == name), None)
 
 
 def _model_inside(annotation: Any) -> Any:
@@ -71,12 +63,28 @@ def _model_inside(annotation: Any) -> Any:
     return None
 
 
+def field_title(model: type[BaseModel], loc: DataPath) -> str:
+    """The Chinese title of the field at ``loc`` in ``model``, if the schema gives one."""
+    title = ""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        info = _field(current, part)
+        if info is None:
+            return ""
+        title = info.title or ""
+        current = _model_inside(info.annotation)
+    return title
+
+
 def _allowed_fields(model: type[BaseModel], loc: DataPath) -> list[str]:
+    """The keys a clerk may write in the object at ``loc`` (for "did you mean")."""
     current: Any = model
     for part in loc:
         if isinstance(part, int):
             continue
-        info = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
+        info = _field(current, part)
         current = _model_inside(info.annotation) if info else None
         if current is None:
             return []

@@ -288,8 +288,9 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                self.problem(key_node, "字段名必须是简单文本（不支持合并键 << 或复杂键）")
+            # ``<<`` is plain text here (no YAML 1.1 resolver), so a merge key is just an unknown field.
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, "字段名必须是简单文本（不支持复杂键）")
                 continue
             key = key_node.value
             if key in result:
