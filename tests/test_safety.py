@@ -42,7 +42,7 @@ from conftest import (
 
 from gongkai.build import staging_path
 from gongkai.catalog import ProblemsFound, load_catalog
-from gongkai.output import MANIFEST, OutputTree, UnsafePath
+from gongkai.output import MANIFEST, MANIFEST_FORMAT, OutputTree, UnsafePath
 from gongkai.search.index import whoosh_dir
 from gongkai.search.query import search as whoosh_search
 from gongkai.search.shards import read_shard
@@ -544,13 +544,25 @@ build_site({data!r}, {output!r}, overrides={{"SITEURL": {siteurl!r}}})
 """
 
 
+def writing_into(folder: Path, since: float) -> bool:
+    """Whether a file under ``folder`` was written after ``since`` (recycled and linked files are older)."""
+    try:
+        return any(p.stat().st_mtime > since for p in folder.rglob("*") if p.is_file())
+    except FileNotFoundError:
+        return False
+
+
 @pytest.mark.parametrize("kill_when", ["cases", "search"])
-def test_a_build_killed_part_way_leaves_the_previous_output(tmp_path, kill_when):
-    """Killed while writing pages (``cases/`` staged), or in the search step (``search/`` staged), when a
-    forked helper is writing the whoosh index."""
+@pytest.mark.parametrize("earlier_builds", [1, 2])
+def test_a_build_killed_part_way_leaves_the_previous_output(tmp_path, kill_when, earlier_builds):
+    """Killed while writing pages (into ``cases/``), or in the search step (into ``search/``), when a
+    forked helper is writing the whoosh index. After two builds the killed one is updating the recycled
+    spare tree, whose unchanged files are hard links shared with the live site."""
     output = tmp_path / "out"
-    build(small_data(tmp_path / "old", "原来的标题"), output, siteurl=SITEURL)
+    for n in range(earlier_builds):
+        build(small_data(tmp_path / f"old{n}", f"原来的标题{n}"), output, siteurl=SITEURL)
     before, whoosh_before = tree_digest(output), tree_digest(whoosh_dir(output))
+    started = time.time()
     changed = tmp_path / "changed"
     generate(changed, 300, seed=3)  # slow enough to be caught part-way
     staging = staging_path(output)
@@ -561,7 +573,7 @@ def test_a_build_killed_part_way_leaves_the_previous_output(tmp_path, kill_when)
     try:
         deadline = time.monotonic() + 60
         # wait until the build is writing its pages into the staging folder
-        while not (staging / kill_when).is_dir():
+        while not writing_into(staging / kill_when, started):
             assert process.poll() is None, f"the build ended before it could be killed: {process.stderr.read()!r}"
             assert time.monotonic() < deadline, "the build never started writing"
             time.sleep(0.005)
@@ -585,7 +597,7 @@ def test_a_build_killed_part_way_leaves_the_previous_output(tmp_path, kill_when)
     assert "新的标题" in (output / "cases" / "t-case" / "index.html").read_text(encoding="utf-8")
     assert result.report["records"] == 2
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.name.endswith(".building"))
-    assert leftovers == [], leftovers
+    assert leftovers == [".out.previous"], leftovers  # the spare tree the next build recycles, nothing else
     assert whoosh_search(output, "新的标题").total == 1  # the index of the new site, swapped in with it
 
 
@@ -665,7 +677,7 @@ def test_two_clean_builds_of_synthetic_data_are_byte_identical(synthetic, tmp_pa
     assert difference is None, difference
 
 
-def edit_data(data: Path) -> None:
+def edit_data(data: Path, round_: int = 0) -> None:
     """Edit one record (title and body), add one, delete one."""
     cases = sorted((data / "cases").rglob("*.yaml"))
     edited, deleted = cases[0], cases[1]
@@ -675,7 +687,7 @@ def edit_data(data: Path) -> None:
     assert titles == bodies == 1, "the synthetic record's layout changed"
     edited.write_text(text, encoding="utf-8")
     deleted.unlink()
-    write_record(data, "disclosure", disclosure_record("t-added", title="新增的公开记录"))
+    write_record(data, "disclosure", disclosure_record(f"t-added-{round_}", title=f"新增的公开记录{round_}"))
 
 
 def test_a_cached_rebuild_after_edits_equals_a_clean_build(synthetic, tmp_path):
@@ -685,13 +697,17 @@ def test_a_cached_rebuild_after_edits_equals_a_clean_build(synthetic, tmp_path):
     shutil.copytree(synthetic / "data", data)
     with_cache = {"cache_dir": cache}
     _build_cached(data, output, **with_cache)
-    edit_data(data)
-    result = _build_cached(data, output, **with_cache)
-    assert result.report["reused"] > 100, "the rebuild did not reuse the previous output"
-    build(data, tmp_path / "clean", siteurl=SITEURL)
-    difference = first_difference(output, tmp_path / "clean")
-    assert difference is None, difference
-    assert not staging_path(output).exists()
+    # The first rebuild links unchanged files from the live output; later ones recycle the spare tree.
+    for round_, recycled in enumerate((False, True, True)):
+        edit_data(data, round_)
+        result = _build_cached(data, output, **with_cache)
+        assert result.report["recycled"] is recycled
+        assert result.report["reused"] > 100, "the rebuild did not reuse the previous output"
+        clean = tmp_path / f"clean{round_}"
+        build(data, clean, siteurl=SITEURL)
+        difference = first_difference(output, clean)
+        assert difference is None, f"rebuild {round_ + 1}: {difference}"
+        assert not staging_path(output).exists()
 
 
 def _build_cached(data: Path, output: Path, cache_dir: Path):
@@ -764,7 +780,8 @@ def test_a_previous_manifest_cannot_link_files_from_outside(tmp_path):
     previous = tmp_path / "previous"
     previous.mkdir()
     (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
-    (previous / MANIFEST).write_text(json.dumps({"../secret.txt": "k"}), encoding="utf-8")
+    forged = {"format": MANIFEST_FORMAT, "keys": {"../secret.txt": "k"}, "unkeyed": []}
+    (previous / MANIFEST).write_text(json.dumps(forged), encoding="utf-8")
     tree = OutputTree(tmp_path / "site", previous)
     with pytest.raises(UnsafePath):
         tree.write_keyed("../secret.txt", "k", lambda: "x")

@@ -2,7 +2,9 @@
 
 A build that fails or is killed part-way never touches the previous output:
 everything is written to ``.<output>.building`` beside it, and only a complete
-build is moved into place (two renames; the old tree is removed afterwards).
+build is moved into place (two renames). The tree it replaces is kept beside
+it as the spare, which the next build recycles as its staging folder (see
+``output.py``): a rebuild then only touches the files that changed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog, load_catalog
+from .output import recycle_spare, swap_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,7 +66,7 @@ def build_site(
     data_dir, output = Path(data_dir).resolve(), Path(output).resolve()
     catalog = catalog or load_catalog(data_dir, cache_dir=cache_dir)
     staging = staging_path(output)
-    if staging.exists():  # left by a killed build
+    if staging.exists():  # left by a killed build: half-updated, never to be trusted
         shutil.rmtree(staging)
     settings_file = ROOT / ("publishconf.py" if publish else "pelicanconf.py")
     settings = pelican_settings(settings_file, {
@@ -76,6 +79,7 @@ def build_site(
         **(overrides or {}),
     })
     report: dict[str, Any] = settings.setdefault("GONGKAI_REPORT", {})
+    report["recycled"] = recycle_spare(output, staging, [settings["THEME_STATIC_DIR"]])
     logging.getLogger("pelican").setLevel(logging.WARNING)
     from .search.index import discard_staged_whoosh, swap_in_whoosh
 
@@ -85,6 +89,6 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         discard_staged_whoosh(output)
         raise
-    _swap_in(staging, output)
+    swap_in(staging, output)
     swap_in_whoosh(output)  # the terminal's search index, only now that the site it indexes is in place
     return BuildResult(output, catalog, report)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Callable
 
+from pelican import signals
 from pelican.generators import Generator
 
 from . import exports, feeds, pages, search, sitemap
@@ -50,6 +52,9 @@ class RecordsGenerator(Generator):
         if catalog is None:  # run by plain `pelican`, not `invoke build`
             catalog = load_catalog(Path(self.settings.get("GONGKAI_DATA_PATH", "data")))
         self.catalog = catalog
+        # Pelican writes the editorial pages before this generator's output step; the manifest lists them.
+        self.pelican_wrote: set[str] = set()
+        signals.content_written.connect(self._note_pelican_file)
         self.publication = publish(catalog, build_time())
         self.facets = build_facets(self.publication)
         self.urls = Urls.from_settings(self.settings)
@@ -59,6 +64,9 @@ class RecordsGenerator(Generator):
         self.context["gongkai_nav"] = self.env.globals["gongkai_nav"]
         # The 数据下载 page (content/pages/downloads.md) gets its file list, fields and licence.
         exports.fill_downloads_page(self.context.get("pages", ()), self.settings, self.urls, self.publication)
+
+    def _note_pelican_file(self, path: str, context: object = None) -> None:
+        self.pelican_wrote.add(Path(os.path.relpath(path, self.output_path)).as_posix())
 
     def template_globals(self) -> dict:
         urls = self.urls
@@ -109,7 +117,9 @@ class RecordsGenerator(Generator):
             started = time.perf_counter()
             step(site)
             report["steps"][name] = time.perf_counter() - started
-        site.output.save_manifest()
+        signals.content_written.disconnect(self._note_pelican_file)
+        site.output.also_written |= self.pelican_wrote
+        site.output.finish()
         report["reused"] = site.output.reused
         report["records"] = len(self.publication.records)
         report["tombstones"] = len(self.publication.tombstones)

@@ -4,29 +4,109 @@ Paths come from ``urls.py`` and may contain record ids, so each one is checked
 to stay inside the folder before anything is written (ids are slugs already;
 this is the second lock on the door).
 
-Incremental builds: a file may be written with a *key*, a digest of
+Incremental builds. A file may be written with a *key*, a digest of
 everything it was made from. The keys of a build are kept in the output
-itself (``MANIFEST``, swapped in atomically with the files it describes); when
-the next build asks for the same path with the same key, the previous file is
-hard-linked into the new tree instead of being made again. A file is always
-replaced, never modified in place, so the new tree never changes the old.
+itself (``MANIFEST``, swapped in atomically with the files it describes). A
+build is made in a staging folder and swapped in whole (``build.py``), so the
+live site never holds half a build; to make that cheap at 20,000 records,
+the staging folder is not filled from nothing:
+
+- the tree retired by the previous swap (the *spare*, ``.<output>.previous``,
+  the site as it was two builds ago) is *recycled*: renamed to be the staging
+  folder, so every file whose key has not changed since then is already in
+  place and costs nothing;
+- a file whose key equals the live output's is hard-linked from it;
+- anything else is made.
+
+Files are always replaced (a new inode), never written in place, because a
+recycled or linked file may share its inode with the live site. A recycled
+tree is trusted only within the build that recycled it: its manifest is
+taken out first (``RECYCLED``), so a build killed half-way leaves a staging
+folder nobody will reuse.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, Iterable
 
 from .urls import output_file
 
 MANIFEST = ".gongkai-manifest.json"
-"""Site path → key of every keyed file of a build (not linked from any page)."""
+"""Keys of a build's keyed files and the list of its other files (not linked from any page)."""
+RECYCLED = ".gongkai-recycled.json"
+"""The manifest of a recycled tree while a build is updating it."""
+MANIFEST_FORMAT = 2
 
 
 class UnsafePath(ValueError):
     """A path that would leave the output folder."""
+
+
+def file_in(root: Path, path: str) -> Path:
+    """The file of the site path ``path`` under ``root``; refuses a path that would leave ``root``."""
+    relative = PurePosixPath(output_file(path))
+    if relative.is_absolute() or ".." in relative.parts or "\\" in path or "\0" in path:
+        raise UnsafePath(f"refusing to write outside the output folder: {path!r}")
+    return root.joinpath(*relative.parts)
+
+
+def spare_path(output: Path) -> Path:
+    """Where the tree retired by the last swap waits to be recycled."""
+    return output.parent / f".{output.name}.previous"
+
+
+def _read_manifest(path: Path) -> dict | None:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        return None
+    return manifest
+
+
+def recycle_spare(output: Path, staging: Path, unkeyed_dirs: Iterable[str] = ()) -> bool:
+    """Make the spare tree the staging folder, ready to be updated; ``False`` if there is none to use.
+
+    The files the spare holds without a key (written by Pelican or made on
+    every build) and the folders in ``unkeyed_dirs`` (the theme's static
+    files, copied by Pelican) are removed first: whoever writes them next may
+    write in place, and they must not be left over if no longer made.
+    """
+    spare = spare_path(output)
+    if not spare.is_dir():
+        return False
+    manifest = _read_manifest(spare / MANIFEST)
+    if manifest is None:
+        shutil.rmtree(spare)
+        return False
+    os.rename(spare, staging)
+    os.rename(staging / MANIFEST, staging / RECYCLED)
+    for name in manifest.get("unkeyed", ()):
+        try:
+            file_in(staging, name).unlink()
+        except FileNotFoundError:
+            pass
+    for folder in unkeyed_dirs:
+        shutil.rmtree(file_in(staging, folder.strip("/") + "/").parent, ignore_errors=True)
+    return True
+
+
+def swap_in(staging: Path, output: Path) -> None:
+    """Put the finished ``staging`` tree in place of ``output``; the old tree becomes the spare.
+
+    Two renames: the live folder is never a mix of two builds.
+    """
+    spare = spare_path(output)
+    if spare.exists():
+        shutil.rmtree(spare)
+    if output.exists():
+        os.rename(output, spare)
+    os.rename(staging, output)
 
 
 class OutputTree:
@@ -35,41 +115,60 @@ class OutputTree:
     def __init__(self, root: Path, previous: Path | None = None):
         self.root = Path(root)
         self.written: set[str] = set()
+        """Every file of this build made or reused through this tree (output file names)."""
         self.keys: dict[str, str] = {}
         self.reused = 0
-        """How many files were linked from the previous build rather than made."""
+        """How many keyed files were kept from an earlier build rather than made."""
         self.previous = Path(previous) if previous else None
+        self.also_written: set[str] = set()
+        """Files others (Pelican) wrote into the tree; listed in the manifest as unkeyed."""
         self._previous_keys: dict[str, str] = {}
         if self.previous is not None:
-            try:
-                self._previous_keys = json.loads((self.previous / MANIFEST).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self._previous_keys = {}
+            manifest = _read_manifest(self.previous / MANIFEST)
+            self._previous_keys = manifest["keys"] if manifest else {}
+        self._in_place: dict[str, str] = {}
+        """Keys of the files already in ``root`` (a recycled tree), read once and removed."""
+        recycled = _read_manifest(self.root / RECYCLED)
+        if recycled is not None:
+            self._in_place = recycled["keys"]
+            (self.root / RECYCLED).unlink()
+        self._folders: set[Path] = set()
 
     def _target(self, path: str) -> Path:
-        relative = PurePosixPath(output_file(path))
-        if relative.is_absolute() or ".." in relative.parts or "\\" in path or "\0" in path:
-            raise UnsafePath(f"refusing to write outside the output folder: {path!r}")
-        return self.root.joinpath(*relative.parts)
+        return file_in(self.root, path)
+
+    def _folder_for(self, target: Path) -> None:
+        folder = target.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write ``data`` at the site path ``path`` (``cases/x/`` means ``cases/x/index.html``)."""
         target = self._target(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(target.name + ".tmp")
-        with open(temporary, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
+        self._folder_for(target)
+        try:  # a new file: nobody else can see it yet
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:  # may share its inode with the live site: replace, never overwrite
+            temporary = target.with_name(target.name + ".tmp")
+            with open(temporary, "wb") as out:
+                out.write(data)
+            os.replace(temporary, target)
+        else:
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(data)
         self.written.add(output_file(path))
 
     def write_text(self, path: str, text: str) -> None:
         self.write_bytes(path, text.encode("utf-8"))
 
     def write_keyed(self, path: str, key: str, make: Callable[[], str | bytes]) -> None:
-        """Write what ``make()`` returns, unless the previous build wrote this path with this key."""
+        """Write what ``make()`` returns, unless an earlier build made this path with this key."""
         name = output_file(path)
         self.keys[name] = key
-        if self._previous_keys.get(name) == key and self._link_previous(path):
+        if self._in_place.get(name) == key or (
+            self._previous_keys.get(name) == key and self._link_previous(path)
+        ):
             self.written.add(name)
             self.reused += 1
             return
@@ -78,18 +177,44 @@ class OutputTree:
 
     def _link_previous(self, path: str) -> bool:
         assert self.previous is not None
-        relative = PurePosixPath(output_file(path))
-        source = self.previous.joinpath(*relative.parts)
+        source = file_in(self.previous, path)
         target = self._target(path)
+        self._folder_for(target)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
             os.link(source, target)
         except FileExistsError:
-            target.unlink()
-            os.link(source, target)
+            temporary = target.with_name(target.name + ".tmp")
+            try:
+                os.link(source, temporary)
+            except OSError:
+                return False
+            os.replace(temporary, target)
         except OSError:
             return False
         return True
 
-    def save_manifest(self) -> None:
-        self.write_text(MANIFEST, json.dumps(self.keys, sort_keys=True, separators=(",", ":")))
+    def absorb(self, keys: dict[str, str], written: Iterable[str], reused: int) -> None:
+        """Take over what a worker process wrote into this tree through its copy of it."""
+        self.keys.update(keys)
+        self.written.update(written)
+        self.reused += reused
+
+    def finish(self) -> None:
+        """Remove what a recycled tree held that this build no longer makes, then save the manifest."""
+        for name in self._in_place.keys() - self.written:
+            target = self._target(name)
+            try:
+                target.unlink()
+            except FileNotFoundError:
+                continue
+            for folder in target.parents:  # a deleted record's folder goes with it
+                if folder == self.root:
+                    break
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+        self._in_place = {}
+        unkeyed = sorted((self.written - self.keys.keys()) | self.also_written)
+        manifest = {"format": MANIFEST_FORMAT, "keys": self.keys, "unkeyed": unkeyed}
+        self.write_text(MANIFEST, json.dumps(manifest, sort_keys=True, separators=(",", ":")))
