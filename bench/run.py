@@ -4,9 +4,12 @@ For each size (1,000, 5,000 and 20,000 records by default; 50,000 with
 ``--huge``) it measures, each as a whole process:
 
 - our full build from clean (empty output folder, empty build cache);
-- our rebuild after editing one record's title, then after adding one
-  record, then after deleting one (each on top of the previous output and
-  build cache, as a clerk's successive commits would be);
+- our rebuild with nothing changed (the hourly embargo run of a quiet
+  day; it also brings the output to its steady state: a first rebuild
+  hard-links every unchanged file, later ones recycle the retired tree),
+  then after editing one record's title, then after adding one record,
+  then after deleting one (each on top of the previous output and build
+  cache, as a clerk's successive commits would be);
 - ``invoke validate`` alone (empty build cache);
 - Hugo and plain Pelican building the same records as Markdown pages
   (``bench/anchors.py``), each from an empty output folder.
@@ -50,10 +53,11 @@ HUGE_SIZE = 50000
 ANCHOR_BUDGET_S = 15 * 60
 SOURCE_DATE_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z: every synthetic record (2015–2025) is public
 
-OURS = ("build_clean", "rebuild_edit", "rebuild_add", "rebuild_delete", "validate")
+OURS = ("build_clean", "rebuild_unchanged", "rebuild_edit", "rebuild_add", "rebuild_delete", "validate")
 ANCHORS = ("hugo", "pelican")
 LABELS = {
     "build_clean": "本站 全量构建（空输出、空缓存）",
+    "rebuild_unchanged": "本站 无改动重建",
     "rebuild_edit": "本站 改一条标题后重建",
     "rebuild_add": "本站 新增一条后重建",
     "rebuild_delete": "本站 删除一条后重建",
@@ -133,7 +137,9 @@ def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
         env = _env(cache)
         build = _invoke("build", "--data", str(data), "--output", str(output))
         _record(result, "build_clean", measure(build, cwd=tree, env=env))
-        for name, change in (("rebuild_edit", edit_title), ("rebuild_add", add_record), ("rebuild_delete", delete_record)):
+        rebuilds = (("rebuild_unchanged", lambda data: None), ("rebuild_edit", edit_title),
+                    ("rebuild_add", add_record), ("rebuild_delete", delete_record))
+        for name, change in rebuilds:
             change(data)
             _record(result, name, measure(build, cwd=tree, env=env))
     _clean(work / "data", work / "output", work / "build-cache")
