@@ -5,8 +5,9 @@
 Builds the cached data set (``bench/datasets.py``) in this process under
 pyinstrument (a sampling profiler: little overhead, so the proportions are
 those of a real build), from an empty output folder and an empty build cache.
-With ``--edit`` it first builds once, changes one record's title and profiles
-the rebuild instead. It prints the build's own step timings (the generator's
+With ``--edit`` it first builds twice (clean, then unchanged, which brings the
+output to its steady state), changes one record's title and profiles the
+rebuild instead. It prints the build's own step timings (the generator's
 report) and the profile, and writes both to ``bench-results/``
 (``profile-<records>[-edit].html`` and ``.txt``). ``--cprofile`` uses the
 standard library's deterministic profiler instead (exact call counts, but it
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ["SOURCE_DATE_EPOCH"] = SOURCE_DATE_EPOCH
-    work = CACHE / "profile"
+    work = CACHE / f"profile-{os.getpid()}"  # several developers may profile at once
     if work.exists():
         shutil.rmtree(work)
     os.environ["GONGKAI_CACHE"] = str(work / "build-cache")
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     data = working_copy(dataset(args.records, args.seed).path, work / "data")
     output = work / "output"
-    if args.edit:
+    if args.edit:  # the steady state: the second rebuild recycles the tree the first one retired
+        build_site(data, output)
         build_site(data, output)
         edit_title(data)
 
