@@ -111,11 +111,12 @@ def _siteurl_override(siteurl: str | None) -> dict:
 def publish(c, data="data", output="output", siteurl=None):
     """Build with publishconf.py, then check the output (nothing unpublished, no broken link) before any upload."""
     from gongkai.build import ROOT as SITE_ROOT, build_site, pelican_settings
+    from gongkai.buildcache import default_cache_dir
     from gongkai.publish_check import check_output, summarize
 
     overrides = _siteurl_override(siteurl)
     try:
-        result = build_site(Path(data), Path(output), publish=True, overrides=overrides)
+        result = build_site(Path(data), Path(output), publish=True, overrides=overrides, cache_dir=default_cache_dir())
     except ProblemsFound as error:
         _report_problems(error)
     settings = pelican_settings(SITE_ROOT / "publishconf.py", overrides)
