@@ -292,3 +292,67 @@ def test_two_builds_give_identical_feeds_and_data(mixed):
     assert [p.relative_to(mixed / "one") for p in one] == [p.relative_to(mixed / "two") for p in two]
     for a, b in zip(one, two):
         assert a.read_bytes() == b.read_bytes(), a
+
+
+# --- a rebuild from cached fragments ------------------------------------------------------------
+
+
+def test_an_edit_reserialises_one_record_and_gives_a_clean_builds_bytes(tmp_path, monkeypatch):
+    from conftest import build_epoch
+
+    from gongkai import exports
+    from gongkai.build import build_site
+
+    data = new_data_dir(tmp_path / "data")
+    for number in range(3):
+        write_record(data, "case", case_record(f"t-case-{number}", body=f"第{number}段正文。"))
+        write_record(data, "report", report_record(f"t-rep-{number}"))
+    write_record(data, "disclosure", disclosure_record("t-disc"))
+
+    def cached_build(output: Path):
+        with build_epoch():
+            build_site(data, output, overrides={"SITEURL": SITEURL}, cache_dir=tmp_path / "cache")
+
+    cached_build(tmp_path / "out")
+    write_record(data, "case", case_record("t-case-1", title="改过的标题", body="第1段正文。"))
+    made = []
+    original = exports.Publisher.record
+    monkeypatch.setattr(exports.Publisher, "record", lambda self, record: made.append(record.id) or original(self, record))
+    cached_build(tmp_path / "out")
+    assert made == ["t-case-1"]
+    monkeypatch.undo()
+    build(data, tmp_path / "clean", siteurl=SITEURL)
+    files = output_files(tmp_path / "clean")
+    assert [p.relative_to(tmp_path / "clean") for p in files] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]
+    for path in files:
+        assert path.read_bytes() == (tmp_path / "out" / path.relative_to(tmp_path / "clean")).read_bytes(), path
+
+
+def test_fragment_store_keeps_what_a_build_used_and_trusts_nothing_else(tmp_path):
+    from gongkai.fragments import FragmentStore
+
+    store = FragmentStore(tmp_path, "t", "salt")
+    store.add("a", [b"A1", b"A22"])
+    store.add("b", [b"B1", b""])
+    assert store.part("a", 1) == b"A22" and store.part("b", 1) == b""
+    assert store.join(["a", "b"], 0, head=b"[", separator=b",", tail=b"]") == b"[A1,B1]"
+    store.save()
+
+    again = FragmentStore(tmp_path, "t", "salt")
+    assert again.keep("b") and not again.keep("c")
+    assert again.part("b", 0) == b"B1"
+    again.save()  # "a" was not used: dropped, and the segments compacted to what is live
+    third = FragmentStore(tmp_path, "t", "salt")
+    assert not third.keep("a") and third.keep("b") and third.part("b", 0) == b"B1"
+    third.save()
+    assert len(list(tmp_path.glob("t-*.segment"))) == 1
+
+    assert not FragmentStore(tmp_path, "t", "other salt").keep("b")
+    segment = next(tmp_path.glob("t-*.segment"))
+    segment.write_bytes(b"")  # shorter than the index says: none of it is trusted
+    assert not FragmentStore(tmp_path, "t", "salt").keep("b")
+
+    memory = FragmentStore(None, "t", "salt")
+    memory.add("x", [b"X"])
+    assert memory.join(["x", "x"], 0, separator=b"\n") == b"X\nX"
+    memory.save()

@@ -23,11 +23,14 @@ not public can get in; every file is written in a stable order with
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
+from .fragments import FragmentStore
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
 from .records import RECORD_TYPES, Record
 from .site import Site
@@ -85,6 +88,11 @@ class Column:
     as_json: bool = False
     """A value too deep to flatten (a list inside a list item), written as JSON."""
     description: str = ""
+    path: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """``name`` split at its dots, once."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(self.name.split(".")))
 
 
 def _resolve(node: dict, defs: dict) -> dict:
@@ -127,7 +135,7 @@ def csv_columns(kind: str, schema: dict | None = None) -> list[Column]:
     return [c for c in _columns(defs[kind], defs, "", "", False) if c.name.split(".")[0] not in CSV_EXCLUDED]
 
 
-def _values(node: Any, path: list[str]) -> Any:
+def _values(node: Any, path: tuple[str, ...]) -> Any:
     if not path or node is None:
         return node
     if isinstance(node, list):
@@ -177,7 +185,7 @@ def split_items(cell: str) -> list[str]:
 def csv_row(record: dict, columns: list[Column]) -> list[str]:
     row = []
     for column in columns:
-        value = _values(record, column.name.split("."))
+        value = _values(record, column.path)
         if column.as_json:
             row.append(join_items([json.dumps(v, ensure_ascii=False) for v in (value or [])]))
         elif column.many:
@@ -187,14 +195,18 @@ def csv_row(record: dict, columns: list[Column]) -> list[str]:
     return row
 
 
-def csv_bytes(records: list[dict], columns: list[Column]) -> bytes:
-    """A CSV file: header of column names, one row per record, CRLF lines, UTF-8 with BOM."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.name for c in columns])
-    for record in records:
-        writer.writerow(csv_row(record, columns))
-    return out.getvalue().encode("utf-8-sig")
+class CsvLines:
+    """CSV rows as the bytes of their lines (CRLF, UTF-8): a file is its header line and rows joined."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO(newline="")
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+
+    def line(self, cells: list[str]) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue().encode("utf-8")
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -205,32 +217,60 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def records_json(site: Site, records: list[dict]) -> str:
-    """``records.json``: one record per line, so a change shows as a changed line."""
-    urls = site.urls
-    head = {
-        "license": str(site.setting("GONGKAI_LICENSE", "")),
-        "schema": urls.absolute(urls.data("schema.json")),
-        "count": len(records),
-    }
-    lines = ",\n".join(_json_text(r) for r in records)
-    return _json_text(head)[:-1] + ',"records":[\n' + lines + ("\n" if lines else "") + "]}\n"
+JSON_LINE, CSV_LINE = 0, 1
+"""The parts of a record's open-data fragment: its records.json line (also its own file) and its CSV row."""
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
 def write_exports(site: Site) -> None:
-    """Write records.json, the three CSVs, every record's JSON and schema.json."""
+    """Write records.json, the three CSVs, every record's JSON and schema.json.
+
+    Each record's published JSON line and CSV row are made once and cached
+    (``FragmentStore``) under its file digest and the build's global key, which
+    cover everything they are made of; the files are joined from those bytes,
+    so a one-record edit serialises one record. Files are keyed the same way,
+    so one whose records did not change is not written again.
+    """
     urls = site.urls
-    publisher = Publisher(site)
     schema = published_schema(site.publication.vocab)
-    published = [publisher.record(r) for r in site.publication.records]
-    for record, data in zip(site.publication.records, published):
+    columns = {kind: csv_columns(kind, schema) for kind in KINDS}
+    cache_dir = site.setting("GONGKAI_CACHE_PATH")
+    # Without a global key (a Site made by hand) nothing says when cached bytes are stale: use none.
+    store = FragmentStore(Path(cache_dir) if cache_dir and site.global_key else None, "open-data", site.global_key)
+    publisher, lines = Publisher(site), CsvLines()
+    keys: list[str] = []
+    of_kind: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for record in site.publication.records:
+        key = _digest(site.fingerprints.of(record))  # the record's file digest: cheap
+        if not store.keep(key):
+            data = publisher.record(record)
+            store.add(key, ((_json_text(data)).encode("utf-8"), lines.line(csv_row(data, columns[record.kind]))))
+        keys.append(key)
+        of_kind[record.kind].append(key)
         path = urls.record_json(record.url_kind, record.id)
-        site.write_keyed(path, lambda data=data: _json_text(data) + "\n", "record-json", record)
-    site.output.write_text(urls.data("records.json"), records_json(site, published))
+        site.output.write_keyed(path, _digest(site.global_key, path, key), lambda key=key: store.part(key, JSON_LINE) + b"\n")
+
+    path = urls.data("records.json")
+    head = {
+        "license": str(site.setting("GONGKAI_LICENSE", "")),
+        "schema": urls.absolute(urls.data("schema.json")),
+        "count": len(keys),
+    }
+    # One record per line, so a change shows as a changed line.
+    site.output.write_keyed(path, _digest(site.global_key, path, *keys), lambda: store.join(
+        keys, JSON_LINE, head=(_json_text(head)[:-1] + ',"records":[\n').encode("utf-8"), separator=b",\n",
+        tail=(b"\n" if keys else b"") + b"]}\n",
+    ))
     for kind in KINDS:
-        columns = csv_columns(kind, schema)
-        rows = [data for data in published if data["kind"] == kind]
-        site.output.write_bytes(urls.data(f"{kind}s.csv"), csv_bytes(rows, columns))
+        # UTF-8 with a BOM (Excel), a header of column names, one CRLF line per record.
+        header = "\ufeff".encode("utf-8") + lines.line([c.name for c in columns[kind]])
+        path = urls.data(f"{kind}s.csv")
+        site.output.write_keyed(path, _digest(site.global_key, path, *of_kind[kind]),
+                                lambda kind=kind, header=header: store.join(of_kind[kind], CSV_LINE, head=header))
+    store.save()
     site.output.write_text(urls.data("schema.json"), dumps(schema))
 
 

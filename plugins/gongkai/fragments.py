@@ -1,0 +1,175 @@
+"""Byte fragments kept between builds and found again by key: what big files are joined from.
+
+A file made of one piece per record (``records.json``, the CSVs) need not be
+serialised again from every record when one record changed: its pieces are
+cached by the record's digest, and the file is joined from them. Serialising
+20,000 records costs seconds; copying their cached bytes costs milliseconds.
+
+On disk (in the build cache folder) a store is an index and a few *segment*
+files. A build appends the fragments it makes to a new segment of its own and
+then replaces the index atomically (temporary file, rename), so a killed or
+concurrent build never leaves an index pointing at bytes that are not there:
+segments are never changed once written, only deleted when no index names
+them. When the segments hold more dead bytes than live ones, or too many
+segments have piled up, the live fragments are copied into one new segment.
+Nothing is held in memory but the index (key → where the bytes are).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Iterable, Sequence
+
+MAX_SEGMENTS = 8
+"""More segments than this (one per build that made anything) are merged into one."""
+
+
+class FragmentStore:
+    """Fragments by key: each a fixed number of byte strings (``parts``), valid only under ``salt``.
+
+    Without a folder its one segment is an anonymous temporary file, forgotten after the build.
+    """
+
+    def __init__(self, folder: Path | None, name: str, salt: str):
+        self.folder = Path(folder) if folder else None
+        self.name, self.salt = name, salt
+        self._entries: dict[str, tuple[str, int, tuple[int, ...]]] = {}
+        """Key → (segment, offset, length of each part)."""
+        self._used: set[str] = set()
+        self._files: dict[str, int] = {}
+        """Segment → open file descriptor."""
+        self._new: str | None = None
+        self._new_size = 0
+        if self.folder is not None:
+            self._load()
+
+    # --- reading ---------------------------------------------------------------
+
+    def _index_path(self) -> Path:
+        assert self.folder is not None
+        return self.folder / f"{self.name}.index"
+
+    def _load(self) -> None:
+        try:
+            with open(self._index_path(), "rb") as source:
+                salt, entries = pickle.load(source)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            return
+        if salt != self.salt:
+            return
+        ends: dict[str, int] = {}
+        for segment, offset, lengths in entries.values():
+            ends[segment] = max(ends.get(segment, 0), offset + sum(lengths))
+        for segment, end in ends.items():
+            try:
+                descriptor = os.open(self._segment_path(segment), os.O_RDONLY)
+            except OSError:
+                continue
+            if os.fstat(descriptor).st_size < end:  # not what the index describes: trust none of it
+                os.close(descriptor)
+                continue
+            self._files[segment] = descriptor
+        self._entries = {key: entry for key, entry in entries.items() if entry[0] in self._files}
+
+    def _segment_path(self, segment: str) -> Path:
+        assert self.folder is not None
+        return self.folder / f"{self.name}-{segment}.segment"
+
+    def keep(self, key: str) -> bool:
+        """Whether the store holds ``key``; if it does, it is kept for the next build."""
+        if key in self._entries:
+            self._used.add(key)
+            return True
+        return False
+
+    def size(self, key: str, part: int) -> int:
+        return self._entries[key][2][part]
+
+    def part(self, key: str, part: int) -> bytes:
+        """One part of the fragment at ``key``."""
+        segment, offset, lengths = self._entries[key]
+        offset += sum(lengths[:part])
+        return os.pread(self._files[segment], lengths[part], offset)
+
+    def join(self, keys: Sequence[str], part: int, head: bytes = b"", separator: bytes = b"", tail: bytes = b"") -> bytearray:
+        """``head``, then part ``part`` of each fragment with ``separator`` between them, then ``tail``: one buffer."""
+        total = len(head) + len(tail) + len(separator) * max(0, len(keys) - 1)
+        total += sum(self._entries[key][2][part] for key in keys)
+        joined = bytearray(total)
+        view = memoryview(joined)
+        view[:len(head)] = head
+        position = len(head)
+        for number, key in enumerate(keys):
+            if number and separator:
+                view[position:position + len(separator)] = separator
+                position += len(separator)
+            size = self._entries[key][2][part]
+            view[position:position + size] = self.part(key, part)
+            position += size
+        view[position:] = tail
+        return joined
+
+    # --- writing ---------------------------------------------------------------
+
+    def add(self, key: str, parts: Iterable[bytes]) -> None:
+        """Keep ``parts`` under ``key`` (appended to this build's new segment)."""
+        parts = list(parts)
+        if self._new is None:
+            self._new = secrets.token_hex(8)
+            if self.folder is not None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._files[self._new] = os.open(
+                    self._segment_path(self._new), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644
+                )
+            else:
+                with tempfile.TemporaryFile() as anonymous:  # already unlinked: gone once closed
+                    self._files[self._new] = os.dup(anonymous.fileno())
+        data = b"".join(parts)
+        written = 0
+        while written < len(data):
+            written += os.write(self._files[self._new], data[written:])
+        self._entries[key] = (self._new, self._new_size, tuple(len(p) for p in parts))
+        self._new_size += len(data)
+        self._used.add(key)
+
+    def save(self) -> None:
+        """Keep only the fragments this build used or made, for the next build; close the segments."""
+        if self.folder is None:
+            self._close()
+            return
+        live = {key: self._entries[key] for key in self._used}
+        live_bytes = sum(sum(lengths) for _, _, lengths in live.values())
+        segments = {segment for segment, _, _ in live.values()}
+        segment_bytes = sum(os.fstat(self._files[s]).st_size for s in segments)
+        if len(segments) > MAX_SEGMENTS or segment_bytes > 2 * live_bytes + (1 << 20):
+            live = self._compacted(live)
+        temporary = self._index_path().with_name(f"{self.name}.index.{os.getpid()}.tmp")
+        with open(temporary, "wb") as out:
+            pickle.dump((self.salt, live), out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self._index_path())
+        named = {segment for segment, _, _ in live.values()}
+        self._close()
+        for path in self.folder.glob(f"{self.name}-*.segment"):
+            if path.name.removeprefix(f"{self.name}-").removesuffix(".segment") not in named:
+                path.unlink(missing_ok=True)
+
+    def _compacted(self, live: dict[str, tuple[str, int, tuple[int, ...]]]) -> dict[str, tuple[str, int, tuple[int, ...]]]:
+        """The live fragments copied, in their segments' order, into one new segment."""
+        segment = secrets.token_hex(8)
+        compacted = {}
+        with open(self._segment_path(segment), "xb") as out:
+            offset = 0
+            for key, (old, start, lengths) in sorted(live.items(), key=lambda item: item[1][:2]):
+                out.write(os.pread(self._files[old], sum(lengths), start))
+                compacted[key] = (segment, offset, lengths)
+                offset += sum(lengths)
+        return compacted
+
+    def _close(self) -> None:
+        for descriptor in self._files.values():
+            os.close(descriptor)
+        self._files = {}
