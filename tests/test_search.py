@@ -23,7 +23,7 @@ from gongkai.search.analysis import fold, query_terms, tokens, traditional_to_si
 from gongkai.search.index import whoosh_dir
 from gongkai.search.postings import build_postings
 from gongkai.search.query import search
-from gongkai.search.shards import read_shard, term_hash
+from gongkai.search.shards import read_shard, term_hash, term_scores
 
 # --- the analyzer -------------------------------------------------------------------------------
 
@@ -78,16 +78,15 @@ def _static_scores(output: Path, term: str) -> dict[int, float]:
 
     meta = json.loads((index_dir / "meta.json").read_text(encoding="utf-8"))
     shard = index_dir / "t" / f"{term_hash(term) % meta['shards']:x}.bin"
-    postings = read_shard(shard.read_bytes()).get(term, [])
-    return {doc: value / meta["scale"] for doc, value in postings}
+    return term_scores(meta, read_shard(shard.read_bytes()).get(term, []))
 
 
 @pytest.mark.parametrize("query", ["交通", "陈某", "2024", "号"])
 def test_static_scores_are_whoosh_scores(sample_site, query):
-    """The score each posting carries is whoosh's BM25F score of that one-term query."""
+    """The score the browser computes from a term's postings and meta.json is whoosh's BM25F score of that one-term query."""
     answer = search(sample_site.output, query, limit=None)
     static = _static_scores(sample_site.output, query)
-    assert answer.total and {h.n: pytest.approx(h.score, abs=1e-3) for h in answer.hits} == static
+    assert answer.total and {h.n: pytest.approx(h.score, rel=1e-9) for h in answer.hits} == static
 
 
 # --- the page in Chromium ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ Both rank with the same BM25F scores, so the browser and the terminal agree.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from ..records import RECORD_TYPES
 from ..site import Site
-from .documents import BOOSTS, FIELDS, KIND_ORDER, search_documents
+from .documents import FIELDS, KIND_ORDER, search_documents
 from .index import final_output, whoosh_dir, write_whoosh
 from .postings import build_postings
 from .shards import build_static_index
@@ -81,10 +82,11 @@ def write_search(site: Site) -> None:
     try:
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
-        static = build_static_index(docs, postings, postings.impacts(BOOSTS), vocab, labels)
+        static = build_static_index(docs, postings, vocab, labels)
         base = f"{INDEX_ROOT}{static.version}/"
         for name, data in sorted(static.files.items()):
-            site.output.write_bytes(base + name, data)
+            # keyed by content: an edit rewrites only the files whose bytes it changes
+            site.output.write_keyed(base + name, hashlib.sha256(data).hexdigest(), lambda data=data: data)
         timings["static index"] = time.perf_counter() - clock
         _render_page(site, base, labels)
     except BaseException:

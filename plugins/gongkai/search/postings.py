@@ -5,11 +5,12 @@ this module does what ``analysis.tokens`` does (same folding, same bigrams,
 same words: ``tests/test_search.py`` checks they agree) over the whole corpus
 as arrays of code points, then sorts every (term, document, field) once.
 
-It also scores every (term, document) pair the way whoosh's ``BM25F`` scores a
-query term searched in every field with the field boosts of ``documents.py``
-(whoosh's idf, average field lengths, and its one-byte field lengths). The
-static index ships these scores ("impacts"), so the browser ranks by adding
-numbers and agrees with whoosh without knowing any field length.
+Scores are not computed here: the static index ships each posting's term
+frequencies and whoosh's one-byte field lengths (``length_bytes``), and the
+browser scores them with BM25F from the collection statistics in
+``meta.json`` (``shards.py``), as whoosh does. So a posting's bytes depend
+only on its own document, and an edit changes only the shards of the terms
+it touches.
 """
 
 from __future__ import annotations
@@ -70,26 +71,19 @@ class Postings:
         """Term numbers in code point (= UTF-8 byte) order of their text, as whoosh stores terms."""
         return sorted(range(len(self.terms)), key=self.terms.__getitem__)
 
-    def impacts(self, boosts: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per (term, document): term numbers, documents and BM25F scores summed over the fields."""
+    def length_bytes(self) -> np.ndarray:
+        """Per (document, field): the one-byte length whoosh stores (``length_to_byte``), uint8."""
         from whoosh.util.numeric import _length_byte_cache
 
-        n = self.doc_count
-        nfields = len(self.fields)
-        df = np.bincount(self.term * nfields + self.field, minlength=len(self.terms) * nfields)
-        idf = np.log(n / (df[self.term * nfields + self.field] + 1)) + 1
-        avgfl = self.lengths.sum(axis=0) / (n or 1)
-        avgfl[avgfl == 0] = 1
         cache = np.asarray(_length_byte_cache, dtype=np.int64)
-        length = self.lengths[self.doc, self.field]
-        quantized = cache[np.minimum(np.searchsorted(cache, length, side="left"), 255)]
-        tf = self.tf.astype(np.float64)
-        boost = np.asarray([boosts[f] for f in self.fields])[self.field]
-        score = boost * idf * (tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * quantized / avgfl[self.field]))
-        pair = self.term.astype(np.int64) << _DOC_BITS | self.doc
-        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, dtype=np.int64)
-        summed = np.add.reduceat(score, starts) if len(pair) else np.zeros(0)
-        return self.term[starts], self.doc[starts], summed
+        return np.minimum(np.searchsorted(cache, self.lengths, side="left"), 255).astype(np.uint8)
+
+
+def quantized_length(length_byte: np.ndarray) -> np.ndarray:
+    """The field length whoosh's BM25F uses for a stored length byte (``byte_to_length``)."""
+    from whoosh.util.numeric import _length_byte_cache
+
+    return np.asarray(_length_byte_cache, dtype=np.int64)[length_byte]
 
 
 def build_postings(texts: dict[str, list[str]], doc_count: int) -> Postings:
@@ -133,10 +127,10 @@ def build_postings(texts: dict[str, list[str]], doc_count: int) -> Postings:
         doc_count=doc_count,
         fields=fields,
         terms=terms,
-        term=np.cumsum(np.r_[False, key[1:] != key[:-1]]).astype(np.int64) if len(key) else key,
-        doc=((unique >> 2) & (_MAX_DOCS - 1)).astype(np.int64),
-        field=(unique & 3).astype(np.int64),
-        tf=tf.astype(np.int64),
+        term=np.cumsum(np.r_[False, key[1:] != key[:-1]]).astype(np.int32) if len(key) else key.astype(np.int32),
+        doc=((unique >> 2) & (_MAX_DOCS - 1)).astype(np.int32),
+        field=(unique & 3).astype(np.int8),
+        tf=tf.astype(np.int32),
         lengths=lengths,
     )
 

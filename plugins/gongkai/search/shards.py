@@ -1,45 +1,57 @@
 """The static index the browser searches: small files, so a query downloads only what it needs.
 
-Layout under ``search/index/<version>/`` (``version`` is a hash of the
-content, so a browser never mixes files of two builds and every file can be
-cached for ever):
+Layout under ``search/index/<version>/``:
 
-- ``meta.json``: number of documents and shards, the facet values (kinds,
-  regions with their parents, years), the runs of document numbers that
-  share a (year, kind, region) (see ``documents.py``), and the folding table
-  for the characters of this index (``analysis.fold_table_for``);
+- ``meta.json``: number of documents and shards, the collection statistics
+  BM25F needs (total tokens per field), the facet values (kinds, regions with
+  their parents, years), the runs of document numbers that share a (year,
+  kind, region) (see ``documents.py``), and the folding table for the
+  characters of this index (``analysis.fold_table_for``);
 - ``t/<shard>.bin``: the postings of the terms whose hash falls in that shard
   (``term_shard``); a query fetches one shard per distinct term;
 - ``d/<n>.json``: one document's title, path, date and snippet text, fetched
   only for the results on screen.
 
+``<version>`` is a hash of what gives the files their meaning: the format,
+the number of shards and which record each document number is (with its
+facets). Within a version a file changes only when what it holds changes: a
+record's edit rewrites its own ``d/<n>.json``, ``meta.json`` and the shards of
+the terms it gained, lost or whose frequencies or field lengths changed, and
+every other file stays as it was (``write_keyed``, keyed by content). Adding,
+removing or moving a record (its year, kind, region or date) renumbers the
+documents and so starts a new version.
+
 A shard is a sequence of entries, every number an unsigned LEB128 varint::
 
-    len(term) term-utf8  postings  values  value-deltas…  doc-deltas…  [value-index…]
+    len(term) term-utf8  postings  combos  combo…  doc-deltas…  [combo-index…]
 
-A posting's score is ``value / SCALE`` (the BM25F score of ``postings.py``,
-fixed-point); a term's distinct scores are listed once (ascending, as deltas)
-and each posting names one by index (omitted when there is a single value),
-so most postings take two or three bytes.
+A *combo* is what a posting scores from: a field mask (bit 0 title, 1
+subject, 2 body), then for each field in the mask the term's frequency there
+and the document's field length as whoosh stores it (one byte, quantized).
+Each term lists its distinct combos once (sorted), and each posting names
+one by index (omitted when the term has a single combo). The browser scores a
+combo with BM25F (``combo_score``): idf from the document frequency per field
+(the postings whose combo has that field), average field length from
+``meta.json``; so no score depends on another document, and an edit leaves
+the shards of the terms it does not touch byte for byte as they were.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .analysis import fold_table_for
-from .documents import KIND_ORDER, SearchDoc
-from .postings import Postings
+from .documents import BOOSTS, FIELDS, KIND_ORDER, SearchDoc
+from .postings import B, K1, Postings, quantized_length
 
-SCALE = 10_000
-"""Scores are stored as integers: ``round(score * SCALE)``."""
 SHARD_BYTES = 6_000
 """Aim for shards of about this size (the number of shards is a power of two)."""
-FORMAT = 1
+FORMAT = 2
 
 
 def term_hash(term: str) -> int:
@@ -98,6 +110,101 @@ def _deltas(values: np.ndarray, group_start: np.ndarray) -> np.ndarray:
     return deltas
 
 
+def _gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The byte spans ``data[starts[i]:starts[i] + lengths[i]]`` one after another, and where each starts."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    picks = np.repeat(starts - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+    return data[picks].tobytes(), offsets
+
+
+def _combos(postings: Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (term, document): term, document and combo number; and the combos' encoded bytes and offsets.
+
+    A field's part of a combo is ``tf * 256 + length byte`` (0 when the term is
+    not in the field); the parts of the fields, in mixed radix, make one
+    integer per (term, document), and the distinct integers (ascending) are
+    the combo numbers.
+    """
+    term, doc, field = postings.term, postings.doc, postings.field
+    pair = term.astype(np.int64) << 20 | doc
+    first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, dtype=bool)
+    del pair
+    pair_of = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    length_bytes = postings.length_bytes()
+    code = np.zeros(len(starts), dtype=np.int64)
+    radices = []
+    for fieldno in range(len(FIELDS)):
+        rows = np.flatnonzero(field == fieldno)
+        part = postings.tf[rows].astype(np.int64) * 256 + length_bytes[doc[rows], fieldno]
+        radices.append(int(part.max()) + 1 if len(part) else 1)
+        code[pair_of[rows]] += part * math.prod(radices[:-1])
+    if math.prod(radices) >= 1 << 63:
+        raise ValueError("term frequencies too large to encode")
+    del pair_of
+    distinct, combo = np.unique(code, return_inverse=True)
+    del code
+    # each combo as varints: the field mask, then (tf, quantized length) for each field present
+    rest, parts = distinct, []
+    for size in radices:
+        parts.append(rest % size)
+        rest = rest // size
+    columns = [sum((p > 0).astype(np.int64) << i for i, p in enumerate(parts))]
+    present = [np.ones(len(distinct), dtype=bool)]
+    for part in parts:
+        columns += [part >> 8, quantized_length(part & 0xFF)]
+        present += [part > 0, part > 0]
+    present_rows = np.stack(present, axis=1)
+    data, at = varints(np.stack(columns, axis=1)[present_rows])
+    value_start = np.zeros(len(distinct) + 1, dtype=np.int64)
+    np.cumsum(present_rows.sum(axis=1), out=value_start[1:])
+    return term[starts], doc[starts], combo, np.frombuffer(data, dtype=np.uint8), at[value_start]
+
+
+def encode_postings(postings: Postings) -> tuple[int, dict[str, bytes]]:
+    """The term shards: (number of shards, file name → bytes)."""
+    term, doc, combo, combo_bytes, combo_at = _combos(postings)
+    count = len(postings.terms)
+    post_start = np.searchsorted(term, np.arange(count + 1))
+    first_of_term = post_start[:-1]
+
+    table = np.unique(term.astype(np.int64) << 40 | combo)  # each term's distinct combos, ascending
+    table_term, table_combo = table >> 40, table & ((1 << 40) - 1)
+    table_start = np.searchsorted(table_term, np.arange(count + 1))
+    index = np.searchsorted(table, term.astype(np.int64) << 40 | combo) - table_start[term]
+    table_size = np.diff(table_start)
+    has_index = table_size[term] > 1
+
+    doc_bytes, doc_at = varints(_deltas(doc.astype(np.int64), first_of_term[np.diff(post_start) > 0]))
+    combo_lengths = np.diff(combo_at)
+    table_bytes, table_at = _gather(combo_bytes, combo_at[table_combo], combo_lengths[table_combo])
+    index_bytes, index_at = varints(index[has_index])
+    # where each posting's combo index would start in index_bytes (postings without one take no room)
+    index_pos = np.zeros(len(term) + 1, dtype=np.int64)
+    np.cumsum(has_index, out=index_pos[1:])
+
+    total = int(table_at[-1] + doc_at[-1] + index_at[-1]) + count * 8
+    shards = 1
+    while total / shards > SHARD_BYTES:
+        shards *= 2
+    entries: dict[int, list[bytes]] = {}
+    ps, ts = post_start.tolist(), table_start.tolist()
+    da, ta = doc_at[post_start].tolist(), table_at[table_start].tolist()  # byte spans of each term
+    ia = index_at[index_pos[post_start]].tolist()
+    for t, text in enumerate(postings.terms):
+        p0, p1, t0, t1 = ps[t], ps[t + 1], ts[t], ts[t + 1]
+        encoded = text.encode("utf-8")
+        parts = [
+            varint(len(encoded)), encoded, varint(p1 - p0), varint(t1 - t0),
+            table_bytes[ta[t]:ta[t + 1]], doc_bytes[da[t]:da[t + 1]],
+        ]
+        if t1 - t0 > 1:
+            parts.append(index_bytes[ia[t]:ia[t + 1]])
+        entries.setdefault(term_shard(text, shards), []).append(b"".join(parts))
+    return shards, {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(entries.items())}
+
+
 @dataclass
 class StaticIndex:
     version: str
@@ -111,54 +218,8 @@ class StaticIndex:
         return sum(len(b) for b in self.files.values())
 
 
-def encode_postings(postings: Postings, impacts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[int, dict[str, bytes]]:
-    """The term shards: (number of shards, file name → bytes)."""
-    term, doc, score = impacts
-    count = len(postings.terms)
-    value = np.rint(score * SCALE).astype(np.int64)
-    post_start = np.searchsorted(term, np.arange(count + 1))
-    first_of_term = post_start[:-1]
-
-    table = np.unique(term << 32 | value)  # each term's distinct values, ascending
-    table_term, table_value = table >> 32, table & 0xFFFFFFFF
-    table_start = np.searchsorted(table_term, np.arange(count + 1))
-    index = np.searchsorted(table, term << 32 | value) - table_start[term]
-    table_size = np.diff(table_start)
-    has_index = table_size[term] > 1
-
-    doc_bytes, doc_at = varints(_deltas(doc, first_of_term[np.diff(post_start) > 0]))
-    value_bytes, value_at = varints(_deltas(table_value, table_start[:-1][table_size > 0]))
-    index_bytes, index_at = varints(index[has_index])
-    # where each posting's value index would start in index_bytes (postings without one take no room)
-    index_pos = np.zeros(len(term) + 1, dtype=np.int64)
-    np.cumsum(has_index, out=index_pos[1:])
-
-    total = int(value_at[-1] + doc_at[-1] + index_at[-1]) + count * 8
-    shards = 1
-    while total / shards > SHARD_BYTES:
-        shards *= 2
-    entries: dict[int, list[bytes]] = {}
-    ps, ts = post_start.tolist(), table_start.tolist()
-    da, va = doc_at[post_start].tolist(), value_at[table_start].tolist()  # byte spans of each term
-    ia = index_at[index_pos[post_start]].tolist()
-    for t, text in enumerate(postings.terms):
-        p0, p1, t0, t1 = ps[t], ps[t + 1], ts[t], ts[t + 1]
-        encoded = text.encode("utf-8")
-        parts = [
-            varint(len(encoded)), encoded, varint(p1 - p0), varint(t1 - t0),
-            value_bytes[va[t]:va[t + 1]], doc_bytes[da[t]:da[t + 1]],
-        ]
-        if t1 - t0 > 1:
-            parts.append(index_bytes[ia[t]:ia[t + 1]])
-        entries.setdefault(term_shard(text, shards), []).append(b"".join(parts))
-    return shards, {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(entries.items())}
-
-
-def _meta(docs: list[SearchDoc], site_vocab, kind_labels: dict[str, str], postings: Postings, shards: int) -> dict:
-    regions = [e for e in site_vocab.regions]
-    region_no = {e.id: i for i, e in enumerate(regions)}
-    years = sorted({d.year for d in docs}, reverse=True)
-    year_no = {y: i for i, y in enumerate(years)}
+def _groups(docs: list[SearchDoc], region_no: dict[str, int], year_no: dict[str, int]) -> list[list[int]]:
+    """The runs of document numbers sharing (kind, region, year): [first number, kind, region, year]."""
     groups: list[list[int]] = []
     last = None
     for d in docs:
@@ -166,17 +227,28 @@ def _meta(docs: list[SearchDoc], site_vocab, kind_labels: dict[str, str], postin
         if key != last:
             groups.append([d.n, *key])
             last = key
+    return groups
+
+
+def _meta(docs: list[SearchDoc], site_vocab, kind_labels: dict[str, str], postings: Postings, shards: int) -> dict:
+    regions = [e for e in site_vocab.regions]
+    region_no = {e.id: i for i, e in enumerate(regions)}
+    years = sorted({d.year for d in docs}, reverse=True)
+    year_no = {y: i for i, y in enumerate(years)}
     chars = {c for term in postings.terms for c in term}
     fold = fold_table_for(chars)
+    totals = postings.lengths.sum(axis=0).tolist() if len(docs) else [0] * len(FIELDS)
     return {
         "format": FORMAT,
         "count": len(docs),
         "shards": shards,
-        "scale": SCALE,
+        "k1": K1,
+        "b": B,
+        "fields": [{"name": f, "boost": BOOSTS[f], "length": int(t)} for f, t in zip(FIELDS, totals)],
         "kinds": [{"id": k, "name": kind_labels[k]} for k in KIND_ORDER],
         "regions": [{"id": e.id, "name": e.name, "parent": region_no.get(e.parent) if e.parent else None} for e in regions],
         "years": years,
-        "groups": groups,
+        "groups": _groups(docs, region_no, year_no),
         "fold": "".join(t + s for t, s in fold.items()),
     }
 
@@ -186,21 +258,30 @@ def _doc_file(doc: SearchDoc) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def build_static_index(docs: list[SearchDoc], postings: Postings, impacts, vocab, kind_labels: dict[str, str]) -> StaticIndex:
-    """Every file of the static index, in memory, named by content."""
-    shards, files = encode_postings(postings, impacts)
+def _version(docs: list[SearchDoc], shards: int) -> str:
+    """What gives the files their meaning: the format, the shard count, and which record each number is."""
+    digest = hashlib.sha256(f"{FORMAT}\0{shards}".encode())
+    for d in docs:
+        digest.update(f"\0{d.n}\0{d.id}\0{d.kind}\0{d.region}\0{d.year}".encode())
+    return digest.hexdigest()[:12]
+
+
+def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str]) -> StaticIndex:
+    """Every file of the static index, in memory."""
+    shards, files = encode_postings(postings)
     meta = _meta(docs, vocab, kind_labels, postings, shards)
     files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     for doc in docs:
         files[f"d/{doc.n}.json"] = _doc_file(doc)
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
-    return StaticIndex(digest.hexdigest()[:12], files, shards, len(postings.terms))
+    return StaticIndex(_version(docs, shards), files, shards, len(postings.terms))
 
 
-def read_shard(data: bytes) -> dict[str, list[tuple[int, int]]]:
-    """Decode a shard: term → [(document, value)] (what ``search.js`` reads; for tests and tools)."""
+Combo = tuple[tuple[int, int, int], ...]
+"""Per field present: (field number, term frequency, quantized field length)."""
+
+
+def read_shard(data: bytes) -> dict[str, list[tuple[int, Combo]]]:
+    """Decode a shard: term → [(document, combo)] (what ``search.js`` reads; for tests and tools)."""
     position = 0
 
     def read() -> int:
@@ -214,20 +295,39 @@ def read_shard(data: bytes) -> dict[str, list[tuple[int, int]]]:
             if not byte & 0x80:
                 return value
 
-    found: dict[str, list[tuple[int, int]]] = {}
+    found: dict[str, list[tuple[int, Combo]]] = {}
     while position < len(data):
         length = read()
         term = data[position:position + length].decode("utf-8")
         position += length
         count, distinct = read(), read()
-        table, value = [], 0
+        table = []
         for _ in range(distinct):
-            value += read()
-            table.append(value)
+            mask = read()
+            table.append(tuple((f, read(), read()) for f in range(len(FIELDS)) if mask >> f & 1))
         docs, doc = [], 0
         for _ in range(count):
             doc += read()
             docs.append(doc)
-        values = [table[read()] for _ in range(count)] if distinct > 1 else table * count
-        found[term] = list(zip(docs, values))
+        combos = [table[read()] for _ in range(count)] if distinct > 1 else table * count
+        found[term] = list(zip(docs, combos))
     return found
+
+
+def term_scores(meta: dict, postings: list[tuple[int, Combo]]) -> dict[int, float]:
+    """Document → BM25F score of one term, as ``search.js`` computes it (and whoosh, over every field)."""
+    n = meta["count"]
+    df = [0] * len(meta["fields"])
+    for _, combo in postings:
+        for f, _, _ in combo:
+            df[f] += 1
+    idf = [math.log(n / (d + 1)) + 1 for d in df]
+    avgfl = [(f["length"] / (n or 1)) or 1 for f in meta["fields"]]
+    k1, b = meta["k1"], meta["b"]
+    scores = {}
+    for doc, combo in postings:
+        score = 0.0
+        for f, tf, length in combo:
+            score += idf[f] * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl[f]))) * meta["fields"][f]["boost"]
+        scores[doc] = score
+    return scores

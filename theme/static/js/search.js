@@ -3,9 +3,9 @@
 // It folds and splits text exactly like plugins/gongkai/search/analysis.py (Traditional → Simplified
 // one code point at a time with the table in meta.json, full-width → ASCII, A–Z → a–z; CJK runs
 // become overlapping bigrams, a lone CJK character a unigram, letters and digits whole words),
-// downloads only the shards of the query's terms and the records on screen, and ranks by adding the
-// BM25F scores stored in the postings, as whoosh ranks them: all terms must match (else any term),
-// highest score first, ties by document number. No dependencies, no inline script, no eval.
+// downloads only the shards of the query's terms and the records on screen, scores each posting with
+// BM25F from its term frequencies and field lengths and the statistics in meta.json, and ranks as
+// whoosh ranks: all terms must match (else any term), highest score first, ties by document number. No dependencies, no inline script, no eval.
 
 const CJK_RANGES = [[0x3007, 0x3007], [0x3400, 0x4dbf], [0x4e00, 0x9fff], [0xf900, 0xfaff], [0x20000, 0x3134f]];
 const MAX_WORD = 40;
@@ -85,10 +85,21 @@ export function termHash(term) {
   return h >>> 0;
 }
 
-/** The postings of `wanted` terms in one shard (format in shards.py): term → [docs, values]. */
-function readShard(buffer, wanted) {
+/** whoosh's BM25 of one field (whoosh.scoring.bm25), times the field's boost. */
+function bm25(idf, tf, length, avgfl, k1, b, boost) {
+  return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + (b * length) / avgfl))) * boost;
+}
+
+/**
+ * The postings of `wanted` terms in one shard (format in shards.py), scored with BM25F as whoosh
+ * scores a term searched in every field (shards.term_scores): term → [docs, scores].
+ */
+function readShard(buffer, wanted, meta) {
   const bytes = new Uint8Array(buffer);
   const decoder = new TextDecoder();
+  const fields = meta.fields;
+  const n = meta.count;
+  const avgfl = fields.map((f) => f.length / (n || 1) || 1);
   let p = 0;
   const read = () => {
     let value = 0;
@@ -108,16 +119,30 @@ function readShard(buffer, wanted) {
     p += length;
     const count = read();
     const distinct = read();
-    const keep = wanted.has(term);
-    const table = new Array(distinct);
-    let value = 0;
-    for (let i = 0; i < distinct; i++) table[i] = value += read();
+    const combos = new Array(distinct); // [[field, tf, length], ...] per distinct combo
+    for (let i = 0; i < distinct; i++) {
+      const mask = read();
+      const parts = [];
+      for (let f = 0; f < fields.length; f++) if (mask & (1 << f)) parts.push([f, read(), read()]);
+      combos[i] = parts;
+    }
     const docs = new Int32Array(count);
     let doc = 0;
     for (let i = 0; i < count; i++) docs[i] = doc += read();
-    const values = new Float64Array(count);
-    for (let i = 0; i < count; i++) values[i] = distinct > 1 ? table[read()] : table[0];
-    if (keep) found.set(term, [docs, values]);
+    const which = new Int32Array(count);
+    if (distinct > 1) for (let i = 0; i < count; i++) which[i] = read();
+    if (!wanted.has(term)) continue;
+    const df = fields.map(() => 0);
+    for (let i = 0; i < count; i++) for (const [f] of combos[which[i]]) df[f]++;
+    const idf = df.map((d) => Math.log(n / (d + 1)) + 1);
+    const comboScores = combos.map((parts) => {
+      let score = 0;
+      for (const [f, tf, fl] of parts) score += bm25(idf[f], tf, fl, avgfl[f], meta.k1, meta.b, fields[f].boost);
+      return score;
+    });
+    const scores = new Float64Array(count);
+    for (let i = 0; i < count; i++) scores[i] = comboScores[which[i]];
+    found.set(term, [docs, scores]);
   }
   return found;
 }
@@ -198,7 +223,7 @@ export class StaticIndex {
     }
     const postings = new Map();
     await Promise.all([...byShard.keys()].map(async (number) => {
-      const found = readShard(await this.shard(number), wanted);
+      const found = readShard(await this.shard(number), wanted, this.meta);
       for (const [term, list] of found) postings.set(term, list);
     }));
     const lists = terms.map((t) => postings.get(t) || [new Int32Array(0), new Float64Array(0)]);
@@ -224,7 +249,7 @@ export class StaticIndex {
     const hits = [];
     for (const [n, sum] of sums) {
       if (every && seen.get(n) !== lists.length) continue;
-      if (this.accepts(n, filters)) hits.push([n, sum / this.meta.scale]);
+      if (this.accepts(n, filters)) hits.push([n, sum]);
     }
     return hits;
   }
