@@ -10,24 +10,38 @@ problems of all files at once.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator, NamedTuple
 
 from pydantic import ValidationError
 
-from .buildcache import PickleCache, code_fingerprint
+from .buildcache import code_fingerprint
 from .problems import Problem, ProblemsFound, display_path, problem_at, problems_from_validation
 from .records import KIND_OF_FOLDER, RECORD_TYPES, Record, validate_record
 from .rules import check_record
 from .vocabulary import VOCABULARY_FILES, Entry, Vocabularies, Vocabulary
+from .recordcache import Entries, RecordCache, bucket_of, decode, encode, stat_key, trusted_stat_key
 from .yamlsource import Document, Mark, YamlLoadError, load_yaml
 
 PARALLEL_THRESHOLD = 400
 """Below this many files, starting worker processes costs more than it saves."""
+
+
+class RecordIdentity(NamedTuple):
+    """What the rules across records need of one valid record: all ``invoke validate`` brings back from a worker."""
+
+    file: str
+    id: str
+    formerly: tuple[str, ...]
+    marks: tuple[Mark, tuple[Mark, ...]]
+    """Where ``id`` and each ``formerly`` entry were written."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,10 @@ class LoadedRecord:
     """SHA-256 of the file's bytes: what caches key on."""
     id_marks: tuple[Mark, tuple[Mark, ...]]
     """Where ``id`` and each ``formerly`` entry were written, for problems across records."""
+
+    @property
+    def identity(self) -> RecordIdentity:
+        return RecordIdentity(self.file, self.record.id, tuple(self.record.formerly), self.id_marks)
 
 
 @dataclass
@@ -162,33 +180,24 @@ def _vocabulary_rules(vocab: Vocabularies, documents: dict[str, tuple[str, Docum
     return problems
 
 
-def _file_digest(path: Path) -> str:
+def _file_digest(path: str) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as source:
+            return hashlib.sha256(source.read()).hexdigest()
     except OSError:
         return ""
-
-
-def _record_cache(data_dir: Path, cache_dir: Path | None, vocab_digest: str) -> PickleCache | None:
-    if cache_dir is None:
-        return None
-    name = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    return PickleCache(Path(cache_dir) / f"records-{name}.pickle", code_fingerprint() + vocab_digest)
 
 
 # --- records --------------------------------------------------------------------
 
 _worker_vocab: Vocabularies | None = None
+_worker_salt = ""
 
 
-def _init_worker(vocab: Vocabularies) -> None:
-    global _worker_vocab
-    _worker_vocab = vocab
-
-
-def _load_in_worker(job: tuple[str, str]) -> tuple[LoadedRecord | None, list[Problem]]:
-    assert _worker_vocab is not None
-    return load_record_file(Path(job[0]), job[1], _worker_vocab)
+def _init_worker(vocab: Vocabularies, salt: str) -> None:
+    global _worker_vocab, _worker_salt
+    _worker_vocab, _worker_salt = vocab, salt
+    gc.disable()  # a worker's garbage is acyclic and it lives for one load
 
 
 def load_record_file(path: Path, kind: str, vocab: Vocabularies) -> tuple[LoadedRecord | None, list[Problem]]:
@@ -215,102 +224,246 @@ def load_record_file(path: Path, kind: str, vocab: Vocabularies) -> tuple[Loaded
     return LoadedRecord(record, file, str(path), hashlib.sha256(raw).hexdigest(), marks), []
 
 
-def _yaml_files(data_dir: Path) -> list[Path]:
+def _load_files(files: list[tuple[str, str]], vocab: Vocabularies) -> tuple[Entries, list[Problem]]:
+    """Load and validate ``files``: cache entries of the valid ones, problems of the others."""
+    entries: Entries = {}
+    problems: list[Problem] = []
+    for path, kind in files:
+        try:
+            stat = os.stat(path)  # before reading: a write after it shows as a changed stat
+        except OSError:
+            stat = None
+        loaded, found = load_record_file(Path(path), kind, vocab)
+        problems += found
+        if loaded is not None:
+            entries[path] = (trusted_stat_key(stat, time.time_ns()), loaded)
+    return entries, problems
+
+
+def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem]]:
+    """A bucket's entries, pickled here once: the parent writes these bytes to the cache as they are."""
+    assert _worker_vocab is not None
+    entries, problems = _load_files(files, _worker_vocab)
+    return encode(_worker_salt, entries), problems
+
+
+def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, RecordIdentity], list[Problem]]:
+    """Only what the rules across records need: records are not worth sending back to ``invoke validate``."""
+    assert _worker_vocab is not None
+    entries, problems = _load_files(files, _worker_vocab)
+    return {path: loaded.identity for path, (_, loaded) in entries.items()}, problems
+
+
+def _in_workers(job: Callable[[list[tuple[str, str]]], Any], batches: list[list[tuple[str, str]]],
+                vocab: Vocabularies, salt: str, workers: int) -> Iterator[Any]:
+    """``job`` over each batch on ``workers`` processes, results in the batches' order."""
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(vocab, salt)) as pool:
+        yield from pool.map(job, batches)
+
+
+def _parallel(files_count: int, workers: int | None) -> int:
+    """How many worker processes to use for ``files_count`` files (0: load in this process)."""
+    workers = workers or os.cpu_count() or 1
+    return workers if workers > 1 and files_count >= PARALLEL_THRESHOLD else 0
+
+
+def _yaml_files(data_dir: Path) -> list[str]:
     """Every file ending in .yaml/.yml (any case) under ``data_dir``, sorted by path text.
 
-    One ``os.walk`` and a sort of strings: ``rglob`` plus sorting ``Path``
-    objects cost seconds at 20,000 files.
+    One ``os.walk`` and plain strings: ``rglob``, ``Path`` objects and their
+    sorting cost seconds at 20,000 files.
     """
     found = []
     for folder, _dirs, names in os.walk(data_dir):
         found += [os.path.join(folder, n) for n in names if n.lower().endswith((".yaml", ".yml"))]
-    return [Path(p) for p in sorted(found)]
+    found.sort()
+    return found
 
 
-def record_files(data_dir: Path, yaml_files: list[Path] | None = None) -> list[tuple[Path, str]]:
-    """Every record file under the data folder with its kind, in a stable order."""
-    found = []
-    for path in yaml_files if yaml_files is not None else _yaml_files(data_dir):
-        relative = path.relative_to(data_dir).parts
-        kind = KIND_OF_FOLDER.get(relative[0])
-        if kind and len(relative) > 1 and path.suffix in (".yaml", ".yml"):
-            found.append((path, kind))
-    kind_order = list(KIND_OF_FOLDER.values())
-    return sorted(found, key=lambda item: (kind_order.index(item[1]), str(item[0])))
+def _sort_out(data_dir: Path, yaml_files: list[str]) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """Record files with their kind (by kind, then path), and the YAML files a build would silently skip.
 
-
-def _misplaced_files(data_dir: Path, yaml_files: list[Path]) -> list[Problem]:
-    """YAML files the build would silently skip: ``.yml``, ``.YAML`` or outside the three folders."""
+    Skipped: ``.yml``, ``.YAML`` or outside the three folders.
+    """
+    records: list[tuple[str, str]] = []
     problems = []
+    prefix = len(os.path.join(str(data_dir), ""))
     for path in yaml_files:
-        relative = path.relative_to(data_dir)
-        if relative.parts[0] == "vocab":
+        parts = path[prefix:].split(os.sep)
+        kind = KIND_OF_FOLDER.get(parts[0])
+        if parts[0] == "vocab":
             continue
-        if relative.parts[0] not in KIND_OF_FOLDER or len(relative.parts) < 2:
+        if kind is None or len(parts) < 2:
             problems.append(Problem(display_path(path), 1, 1, "记录文件必须放在 cases/、disclosures/ 或 reports/ 目录下"))
-        elif path.suffix != ".yaml":
+        elif os.path.splitext(path)[1] != ".yaml":
             problems.append(Problem(display_path(path), 1, 1, "记录文件的扩展名必须是 .yaml（小写）"))
-    return problems
+        else:
+            records.append((path, kind))
+    kind_order = {kind: index for index, kind in enumerate(KIND_OF_FOLDER.values())}
+    records.sort(key=lambda item: kind_order[item[1]])  # stable: paths stay sorted within a kind
+    return records, problems
+
+
+def record_files(data_dir: Path) -> list[tuple[Path, str]]:
+    """Every record file under the data folder with its kind, in a stable order."""
+    records, _ = _sort_out(Path(data_dir), _yaml_files(Path(data_dir)))
+    return [(Path(path), kind) for path, kind in records]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while loading, and what was loaded kept out of later collections.
+
+    Loading makes millions of objects that live for the whole build: each
+    collection during loading would traverse all made so far, and the first
+    one after it all of them again (0.1 s per 5,000 records). ``gc.freeze``
+    moves them out of the collector's sight; they are freed as usual when no
+    longer referenced (records hold no reference cycles).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _survey(data_dir: Path) -> tuple[Vocabularies, str, list[tuple[str, str]], list[Problem]]:
+    """The vocabularies (or ``ProblemsFound``), the record files, and problems with misplaced files."""
+    if not data_dir.is_dir():
+        raise ProblemsFound([Problem(display_path(data_dir), 1, 1, "数据目录不存在")])
+    vocab, vocab_digest = load_vocabularies(data_dir / "vocab")
+    files, problems = _sort_out(data_dir, _yaml_files(data_dir))
+    return vocab, vocab_digest, files, problems
 
 
 def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | None = None) -> Catalog:
     """Every record and vocabulary under ``data_dir``; raises ``ProblemsFound`` with all problems.
 
-    With ``cache_dir``, a file whose bytes (and the vocabularies and code) are
-    unchanged since the last load is not parsed or validated again.
+    With ``cache_dir``, a file whose stat or bytes (and the vocabularies, code
+    and working directory) are unchanged since the last load is not parsed or
+    validated again (``recordcache``).
     """
     data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise ProblemsFound([Problem(display_path(data_dir), 1, 1, "数据目录不存在")])
-    vocab, vocab_digest = load_vocabularies(data_dir / "vocab")
-    yaml_files = _yaml_files(data_dir)
-    files = [(p, k) for p, k in record_files(data_dir, yaml_files) if p.suffix == ".yaml"]
-    cache = _record_cache(data_dir, cache_dir, vocab_digest)
-    known = cache.load() if cache else {}
-    results: list[tuple[LoadedRecord | None, list[Problem]]] = []
-    misses = []
-    for path, kind in files:
-        hit = known.get(str(path)) if known else None
-        if hit is not None and hit.digest == _file_digest(path):
-            results.append((hit, []))
+    with _collector_paused():
+        vocab, vocab_digest, files, problems = _survey(data_dir)
+        salt = "\0".join((code_fingerprint(), vocab_digest, os.getcwd()))
+        cache = RecordCache.for_data(cache_dir, data_dir, salt) if cache_dir is not None else None
+        entries, found = _load_entries(files, vocab, salt, cache, workers)
+        loaded = [entries[path][1] for path, _ in files if path in entries]
+        problems += found + _identity_rules([item.identity for item in loaded])
+        if problems:
+            raise ProblemsFound(problems)
+        loaded.sort(key=lambda item: item.record.id)
+        return Catalog(data_dir, vocab, vocab_digest, loaded)
+
+
+def count_valid_records(data_dir: Path, workers: int | None = None) -> int:
+    """What ``invoke validate`` checks, without keeping records: their number, or ``ProblemsFound``."""
+    data_dir = Path(data_dir)
+    with _collector_paused():
+        vocab, _, files, problems = _survey(data_dir)
+        parallel = _parallel(len(files), workers)
+        if parallel:
+            identities: dict[str, RecordIdentity] = {}
+            for found_identities, found in _in_workers(_identities_in_worker, _batches(files), vocab, "", parallel):
+                identities.update(found_identities)
+                problems += found
         else:
-            misses.append((path, kind))
-    workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(misses) >= PARALLEL_THRESHOLD:
-        jobs = [(str(p), k) for p, k in misses]
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(vocab,)) as pool:
-            results += pool.map(_load_in_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+            entries, found = _load_files(files, vocab)
+            identities = {path: loaded.identity for path, (_, loaded) in entries.items()}
+            problems += found
+        problems += _identity_rules([identities[path] for path, _ in files if path in identities])
+        if problems:
+            raise ProblemsFound(problems)
+        return len(identities)
+
+
+def _batches(files: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """``files`` by cache bucket: one bucket is one job for a worker."""
+    buckets: dict[int, list[tuple[str, str]]] = {}
+    for path, kind in files:
+        buckets.setdefault(bucket_of(path), []).append((path, kind))
+    return [buckets[bucket] for bucket in sorted(buckets)]
+
+
+def _reuse(cached: Entries, files: list[tuple[str, str]]) -> tuple[Entries, list[tuple[str, str]], bool]:
+    """The cached entries still valid for ``files``, the files to load again, and whether the bucket changed.
+
+    A file whose stat is as remembered is taken as is; any other is hashed,
+    and only a different digest means loading it again.
+    """
+    fresh: Entries = {}
+    stale = []
+    changed = len(cached) != len(files)
+    for path, kind in files:
+        entry = cached.get(path)
+        if entry is None:
+            stale.append((path, kind))
+            continue
+        try:
+            stat = os.stat(path)
+        except OSError:
+            stale.append((path, kind))  # loading reports it
+            continue
+        remembered, loaded = entry
+        if remembered is not None and remembered == stat_key(stat):
+            fresh[path] = entry
+        elif _file_digest(path) == loaded.digest:
+            fresh[path] = (trusted_stat_key(stat, time.time_ns()), loaded)
+            changed = True
+        else:
+            stale.append((path, kind))
+    return fresh, stale, changed or bool(stale)
+
+
+def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, cache: RecordCache | None,
+                  workers: int | None) -> tuple[Entries, list[Problem]]:
+    """Cache entries for every valid file in ``files`` (reused or loaded), and the problems of the others."""
+    entries: Entries = {}
+    problems: list[Problem] = []
+    bucketed = {bucket_of(batch[0][0]): batch for batch in _batches(files)}
+    to_load: dict[int, list[tuple[str, str]]] = {}
+    for bucket, batch in bucketed.items():
+        fresh, stale, changed = _reuse(cache.load(bucket), batch) if cache else ({}, batch, True)
+        entries.update(fresh)
+        if stale:
+            to_load[bucket] = stale
+        elif changed and cache:
+            cache.save(bucket, encode(salt, {path: fresh[path] for path, _ in batch if path in fresh}))
+    parallel = _parallel(sum(map(len, to_load.values())), workers)
+    if parallel:
+        results = _in_workers(_entries_in_worker, list(to_load.values()), vocab, salt, parallel)
+        loaded = ((data, decode(data, salt), found) for data, found in results)
     else:
-        results += [load_record_file(p, k, vocab) for p, k in misses]
-    problems = _misplaced_files(data_dir, yaml_files)
-    loaded = []
-    for record, found in results:
+        loaded = ((None, *_load_files(stale, vocab)) for stale in to_load.values())
+    for (bucket, stale), (data, new, found) in zip(to_load.items(), loaded):
         problems += found
-        if record is not None:
-            loaded.append(record)
-    if cache is not None and misses:
-        cache.save({item.path: item for item in loaded})
-    problems += _identity_rules(loaded)
-    if problems:
-        raise ProblemsFound(problems)
-    loaded.sort(key=lambda item: item.record.id)
-    return Catalog(data_dir, vocab, vocab_digest, loaded)
+        entries.update(new)
+        if cache is None:
+            continue
+        if data is None or len(stale) < len(bucketed[bucket]):  # merged with reused entries
+            data = encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries})
+        cache.save(bucket, data)
+    return entries, problems
 
 
-def _identity_rules(loaded: list[LoadedRecord]) -> list[Problem]:
+def _identity_rules(identities: list[RecordIdentity]) -> list[Problem]:
     """Ids are unique across kinds, and no ``formerly`` id names another record or is claimed twice."""
     problems = []
-    owners: dict[str, LoadedRecord] = {}
-    for item in loaded:
-        first = owners.get(item.record.id)
+    owners: dict[str, RecordIdentity] = {}
+    for item in identities:
+        first = owners.get(item.id)
         if first:
-            mark = item.id_marks[0]
-            problems.append(Problem(item.file, mark.line, mark.column, f"编号（id）「{item.record.id}」已被 {first.file} 使用：编号全站唯一"))
+            mark = item.marks[0]
+            problems.append(Problem(item.file, mark.line, mark.column, f"编号（id）「{item.id}」已被 {first.file} 使用：编号全站唯一"))
         else:
-            owners[item.record.id] = item
-    former_owners: dict[str, LoadedRecord] = {}
-    for item in loaded:
-        for old, mark in zip(item.record.formerly, item.id_marks[1]):
+            owners[item.id] = item
+    former_owners: dict[str, RecordIdentity] = {}
+    for item in identities:
+        for old, mark in zip(item.formerly, item.marks[1]):
             if old in owners:
                 message = f"曾用编号（formerly）「{old}」是 {owners[old].file} 的现行编号：编号不得重复使用"
             elif old in former_owners and former_owners[old] is not item:

@@ -1,0 +1,102 @@
+"""The record cache: validated records by file, in buckets, with a stat index like git's.
+
+A rebuild must not parse, validate or even read 20,000 unchanged files. Each
+cached record is kept with its file's stat (size, mtime, ctime, inode): when
+all four are unchanged, the file is taken as unchanged without reading it;
+otherwise its bytes are hashed again, and only when the digest differs is it
+loaded and validated again. A stat taken within ``RACY_NS`` of the moment the
+file was read is not trusted later (a write in the same timestamp tick would
+keep the mtime), so such a file is hashed again on the next build, as git
+does with "racily clean" entries.
+
+The records are spread over ``BUCKETS`` files by a hash of their path, each
+one pickle of ``{path: (stat key, loaded record)}``: an edit rewrites one
+bucket, not the whole cache, and a clean build's workers each pickle whole
+buckets, which the parent writes as they are. Every bucket carries a salt
+(code, vocabularies, working directory): any change there discards it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import zlib
+from pathlib import Path
+from typing import Any
+
+BUCKETS = 64
+"""Enough that an edit rewrites ~1/64 of the records, few enough that loading opens few files."""
+
+RACY_NS = 2_000_000_000
+"""A file modified this close to when it was read may change again within the same mtime tick (2 s: FAT's granularity)."""
+
+StatKey = tuple[int, int, int, int]
+Entries = dict[str, tuple["StatKey | None", Any]]
+"""Path → (its stat when read, or None if not to be trusted; the loaded record)."""
+
+
+def bucket_of(path: str) -> int:
+    """The bucket of a file, stable across builds and processes (unlike ``hash``)."""
+    return zlib.crc32(path.encode("utf-8", "surrogateescape")) % BUCKETS
+
+
+def stat_key(stat: os.stat_result) -> StatKey:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def trusted_stat_key(stat: os.stat_result | None, read_ns: int) -> StatKey | None:
+    """The stat to remember for a file read at ``read_ns``, unless it changed too recently to trust."""
+    # Every write sets the mtime, so only a recent mtime can hide a later write
+    # (ctime is compared, not judged: a fresh copy of old files is not racy).
+    if stat is None or stat.st_mtime_ns > read_ns - RACY_NS:
+        return None
+    return stat_key(stat)
+
+
+def encode(salt: str, entries: Entries) -> bytes:
+    """A bucket's file contents: the salt, then the entries (pickled in workers, so the parent only writes bytes)."""
+    return pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode(data: bytes, salt: str) -> Entries:
+    """A bucket's entries; empty when torn or made under another salt (then without unpickling them)."""
+    source = io.BytesIO(data)
+    try:
+        if pickle.load(source) != salt:
+            return {}
+        return pickle.load(source)
+    except (EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError, IndexError):
+        return {}
+
+
+class RecordCache:
+    """The bucket files of one data folder under one salt."""
+
+    def __init__(self, folder: Path, salt: str):
+        self.folder, self.salt = Path(folder), salt
+
+    @classmethod
+    def for_data(cls, cache_dir: Path, data_dir: Path, salt: str) -> "RecordCache":
+        name = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+        return cls(Path(cache_dir) / f"records-{name}", salt)
+
+    def _path(self, bucket: int) -> Path:
+        return self.folder / f"{bucket:02d}.pickle"
+
+    def load(self, bucket: int) -> Entries:
+        """A bucket's entries; empty when missing, torn or made under another salt."""
+        try:
+            data = self._path(bucket).read_bytes()
+        except OSError:
+            return {}
+        return decode(data, self.salt)
+
+    def save(self, bucket: int, data: bytes) -> None:
+        """Write a bucket atomically: a killed build leaves the previous bucket, never a torn one."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(bucket)
+        temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
