@@ -52,6 +52,13 @@ STATIC_PATHS = []
 LOAD_CONTENT_CACHE = False
 RELATIVE_URLS = False
 DEFAULT_DATE = "fs"
+# Editorial pages: Pelican's Markdown settings without codehilite. The theme styles plain
+# <pre><code>, and Pygments guessing a code block's language imports every lexer plugin
+# installed (over a second of every build).
+MARKDOWN = {
+    "extension_configs": {"markdown.extensions.extra": {}, "markdown.extensions.meta": {}},
+    "output_format": "html5",
+}
 
 # Every template autoescapes: nothing a record holds is trusted as HTML.
 JINJA_ENVIRONMENT = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
