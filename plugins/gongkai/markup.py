@@ -13,6 +13,7 @@ import html
 import re
 
 import markdown
+import markdown.treeprocessors
 import nh3
 
 ALLOWED_TAGS = frozenset({
@@ -30,7 +31,41 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
-_MARKDOWN = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code"], output_format="html")
+INLINE_TRIGGER = re.compile(r"[`\\\[<&*_]|  \n")
+"""What every inline pattern of our Markdown needs to match (the characters its regex
+starts from, or ``  \n`` for a hard line break): a text without any is left as it is."""
+INLINE_PATTERNS = frozenset({
+    "backtick", "escape", "reference", "link", "image_link", "image_reference", "short_reference",
+    "short_image_ref", "autolink", "automail", "linebreak", "html", "entity", "em_strong",
+})
+"""The inline patterns ``INLINE_TRIGGER`` was written for (Python-Markdown 3.x with our extensions)."""
+
+
+class _PlainTextInline(markdown.treeprocessors.InlineProcessor):
+    """Python-Markdown's inline step, without trying 14 patterns on text none of them can match.
+
+    Most text of a record body is plain Chinese prose: the stock step still
+    runs every pattern on each paragraph, about a third of all the rendering
+    time. Here a text in which ``INLINE_TRIGGER`` finds nothing is returned
+    as is, which is exactly what the stock loop returns for it.
+    """
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # the stock private method
+        if not INLINE_TRIGGER.search(data):
+            return data
+        return super()._InlineProcessor__handleInline(data, patternIndex)
+
+
+def _markdown() -> markdown.Markdown:
+    md = markdown.Markdown(extensions=["tables", "sane_lists", "fenced_code"], output_format="html")
+    stock = md.treeprocessors["inline"]
+    # Only where the shortcut is known to be exact: same patterns, same private method to override.
+    if {p.name for p in md.inlinePatterns._priority} == INLINE_PATTERNS and hasattr(stock, "_InlineProcessor__handleInline"):
+        md.treeprocessors.register(_PlainTextInline(md), "inline", 20)
+    return md
+
+
+_MARKDOWN = _markdown()
 _HEADING = re.compile(r"<(/?)h1>")
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u3000-\u303f"
 _CJK_LINE_BREAK = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
@@ -59,16 +94,19 @@ def render_body(source: str | None) -> str:
     return sanitize(rendered)
 
 
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(URL_SCHEMES),
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
+"""The allowlist, built once (``nh3.clean`` would build it again for every body)."""
+
+
 def sanitize(fragment: str) -> str:
     """Keep only allowlisted tags, attributes and link schemes; drop script and style content."""
-    return nh3.clean(
-        fragment,
-        tags=set(ALLOWED_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    return _CLEANER.clean(fragment)
 
 
 def plain_text(fragment: str) -> str:
