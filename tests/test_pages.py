@@ -8,6 +8,7 @@ records per page (``small_site``).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -19,6 +20,7 @@ import pytest
 
 from conftest import BUILD_EPOCH, build, case_record, disclosure_record, new_data_dir, report_record, write_record
 
+from gongkai.catalog import load_catalog
 from gongkai.charts import format_number
 from gongkai.facets import FACETS, build_facets, year_of
 from gongkai.present import cn_date
@@ -514,3 +516,53 @@ def test_an_operator_overrides_a_template_the_pelican_way(small_site):
     doc = small(small_site, "stats/")
     assert doc.get_element_by_id("operator-note").text_content() == "本地说明"
     assert doc.cssselect("figure.chart svg"), "the overriding template extends the theme's own"
+
+
+# --- incremental rebuilds -------------------------------------------------------------
+
+
+def _page_keys(output: Path) -> dict[str, str]:
+    manifest = json.loads((output / ".gongkai-manifest.json").read_text(encoding="utf-8"))
+    return {name: key for name, key in manifest["keys"].items() if name.endswith(".html")}
+
+
+def _pages_showing(record_id: str, data: Path, size: int) -> set[str]:
+    """The HTML files that show a record: its page, the listing and facet pages it is on, maybe home."""
+    public = publish(load_catalog(data), NOW)
+    record = public.by_id[record_id]
+
+    def page_of(records, base: str) -> str:
+        number = [r.id for r in records].index(record_id) // size + 1
+        return f"{base}index.html" if number == 1 else f"{base}page/{number}/index.html"
+
+    shown = {f"{record.url_kind}/{record.id}/index.html", page_of(public.of_kind(record.kind), f"{record.url_kind}/")}
+    for facet in FACETS:
+        for value in build_facets(public)[facet.key].values():
+            if record in value.records:
+                shown.add(page_of(value.records, f"{facet.url_prefix}/{value.id}/"))
+    if record in public.of_kind(record.kind)[:5]:
+        shown.add("index.html")
+    return shown
+
+
+def test_an_edit_remakes_only_the_pages_that_show_the_record(tmp_path):
+    data = new_data_dir(tmp_path / "data")
+    regions = ["江中市", "江中市东湖区", "江中市西塘区"]
+    for n in range(1, 13):
+        write_record(data, "case", case_record(f"t-case-{n}", region=regions[n % 3], title=f"第{n}号测试问责案例",
+                                               published=f"2024-03-{n:02d}T10:00:00+08:00"))
+    write_record(data, "disclosure", disclosure_record("t-disc-1"))
+    output = tmp_path / "output"
+    build(data, output, GONGKAI_PAGE_SIZE=2)
+    before = _page_keys(output)
+    edited = "t-case-3"  # an older case: not on the home page, on the second page of listings
+    write_record(data, "case", case_record(edited, region=regions[0], title="第3号测试问责案例（已更正标题）",
+                                           published="2024-03-03T10:00:00+08:00"))
+    result = build(data, output, GONGKAI_PAGE_SIZE=2)
+    after = _page_keys(output)
+    remade = {name for name in after if before.get(name) != after[name]}
+    expected = _pages_showing(edited, data, 2)
+    assert "index.html" not in expected and len(expected) > 5  # its page, a listing page and facet pages
+    assert remade == expected
+    assert result.report["reused"] >= len(after) - len(remade)
+    assert "（已更正标题）" in (output / "cases/t-case-3/index.html").read_text(encoding="utf-8")

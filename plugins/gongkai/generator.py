@@ -70,13 +70,20 @@ class RecordsGenerator(Generator):
 
     def template_globals(self) -> dict:
         urls = self.urls
+        # Few globals: every macro import diffs the importing template's globals against its own.
+        # `settings` holds them all; base.html's few are also bare names, as Pelican's pages have them.
+        settings = {k: v for k, v in self.settings.items() if k.isupper() and k != "GONGKAI_CATALOG"}
+        base_names = ("SITENAME", "SITESUBTITLE", "SITEURL", "DEFAULT_LANG", "THEME_STATIC_DIR",
+                      "GONGKAI_EDITORIAL_PAGES", "GONGKAI_LICENSE")
         return {
-            **{k: v for k, v in self.settings.items() if k.isupper() and k != "GONGKAI_CATALOG"},
+            "settings": settings,
+            **{name: settings[name] for name in base_names if name in settings},
             "url": urls.href,
             "urls": urls,
             "static": lambda name: urls.href(urls.static(name)),
             "vocab": self.publication.vocab,
             "facet_defs": FACETS,
+            **pages.template_helpers(urls, self.facets),
             "gongkai_nav": [
                 ("首页", urls.home()),
                 ("党务政务公开", urls.listing("disclosures")),

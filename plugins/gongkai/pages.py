@@ -22,9 +22,11 @@ from typing import Any, Callable, Iterator, Sequence
 from markupsafe import Markup, escape
 
 from .charts import Bar, bar_chart, format_number
-from .facets import FACET_BY_KEY, FACETS, Facet, FacetValue, year_of
+from .facets import FACET_BY_KEY, FACETS, Facet, Facets, FacetValue, year_of
 from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
 from .site import Site
+from .urls import Urls
+from .workers import in_forked_workers
 
 HOME_NEWEST = 5
 """Newest records of each kind on the home page (keeps it well under 60 KB)."""
@@ -136,22 +138,33 @@ def book_title(name: str) -> str:
     return name if name.startswith("《") else f"《{name}》"
 
 
+def facet_path(urls: Urls, facets: Facets, key: str, value_id: str | None) -> str | None:
+    """The facet page of a value, or None when no public record has it."""
+    if value_id is None or value_id not in facets[key]:
+        return None
+    return urls.facet(FACET_BY_KEY[key].url_prefix, value_id)
+
+
 # --- what every template gets ---------------------------------------------------
 
 
-def common_context(site: Site) -> dict[str, Any]:
-    urls, facets = site.urls, site.facets
+def template_helpers(urls: Urls, facets: Facets) -> dict[str, Any]:
+    """Helpers every page template may call: Jinja globals of the build (see ``generator.template_globals``).
+
+    ``facet_href`` depends on which facet values have records; a page's key does not
+    need it: a record page links only its own values (which have a page through it),
+    and a facet page's links are in its key (ancestors, children).
+    """
 
     def facet_href(key: str, value_id: str | None) -> str | None:
-        """The facet page of a value, or None when no public record has it."""
-        if value_id is None or value_id not in facets[key]:
-            return None
-        return urls.facet(FACET_BY_KEY[key].url_prefix, value_id)
+        return facet_path(urls, facets, key, value_id)
 
     def facet_link(key: str, value_id: str | None, name: str) -> Markup:
         """``name`` linked to its facet page (just the name when the value has no page)."""
         path = facet_href(key, value_id)
-        return escape(name) if path is None else Markup('<a href="{}">{}</a>').format(urls.href(path), name)
+        if path is None:
+            return escape(name)
+        return Markup(f'<a href="{escape(urls.href(path))}">{escape(name)}</a>')  # not Markup.format: 15 per page
 
     return {
         "kinds": KINDS,
@@ -162,36 +175,90 @@ def common_context(site: Site) -> dict[str, Any]:
         "stage_order": STAGE_ORDER,
         "number": format_number,
         "book": book_title,
-        "site_feed": feed_of(site, "all", "全部记录"),
     }
 
 
-def render(site: Site, common: dict[str, Any], template: str, path: str, **context: Any) -> None:
-    site.render(template, path, **common, **context)
+@dataclass(frozen=True)
+class ItemStyle:
+    """How a listing shows its records: the arguments of the ``record_item`` macro."""
+
+    level: int
+    show_kind: bool = False
+    summary_chars: int | None = None
+
+
+LISTING_ITEM = ItemStyle(2)
+FACET_ITEM = ItemStyle(3, show_kind=True)
+HOME_ITEM = ItemStyle(3, summary_chars=60)
+
+
+class RecordItems:
+    """Each record's list item HTML (``_macros.html`` ``record_item``), made once per style.
+
+    A record appears on seven or so listing and facet pages; rendering its item
+    once and joining strings is what makes those pages cheap. Made on first
+    use, so a rebuild that reuses every page renders none.
+    """
+
+    def __init__(self, site: Site):
+        self._macro = site.env.get_template("_macros.html").module.record_item
+        self._made: dict[tuple[ItemStyle, str], Markup] = {}
+
+    def html(self, record: Record, style: ItemStyle) -> Markup:
+        made = self._made.get((style, record.id))
+        if made is None:
+            made = self._made[(style, record.id)] = self._macro(record, style.level, style.show_kind, style.summary_chars)
+        return made
+
+
+@dataclass(frozen=True)
+class ItemList:
+    """The list items of a page's records, rendered only when the page is made."""
+
+    records: Sequence[Record]
+    style: ItemStyle
+    made_by: RecordItems = field(compare=False, repr=False)
+
+    def made_from(self, site: Site) -> tuple[ItemStyle, str]:
+        """What a page key needs of the list: its style and its records' digests."""
+        return self.style, site.fingerprints.of_records(self.records)
+
+    def __iter__(self) -> Iterator[Markup]:
+        return (self.made_by.html(record, self.style) for record in self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
 
 
 # --- the pages ------------------------------------------------------------------
 
 
-def write_home(site: Site, common: dict[str, Any]) -> None:
+def site_feed(site: Site) -> Feed:
+    return feed_of(site, "all", "全部记录")
+
+
+def write_home(site: Site, items: RecordItems) -> None:
     by_kind = {k.kind: site.publication.of_kind(k.kind) for k in KINDS}
-    sections = [(k, len(by_kind[k.kind]), by_kind[k.kind][:HOME_NEWEST]) for k in KINDS]
-    render(site, common, "home.html", site.urls.home(), title="首页", sections=sections,
-           total=len(site.publication.records), feeds=[common["site_feed"]])
+    sections = [(k, len(by_kind[k.kind]), ItemList(by_kind[k.kind][:HOME_NEWEST], HOME_ITEM, items)) for k in KINDS]
+    total, feeds = len(site.publication.records), [site_feed(site)]
+    made_from = (total, feeds, [(kind, count, newest.made_from(site)) for kind, count, newest in sections])
+    site.render("home.html", site.urls.home(), made_from=made_from, title="首页", sections=sections,
+                total=total, feeds=feeds)
 
 
-def write_listings(site: Site, common: dict[str, Any]) -> None:
+def write_listings(site: Site, items: RecordItems) -> None:
     size = site.setting("GONGKAI_PAGE_SIZE", 50)
     for kind in KINDS:
         records = site.publication.of_kind(kind.kind)
         feed = feed_of(site, kind.url_kind, kind.label)
         path_of = lambda n, k=kind.url_kind: site.urls.listing(k, n)
-        for pagination, items in paginate(records, size, path_of):
-            render(site, common, "listing.html", pagination.path, title=kind.label, kind=kind,
-                   records=items, pagination=pagination, feeds=[feed])
+        for pagination, shown in paginate(records, size, path_of):
+            page_items = ItemList(shown, LISTING_ITEM, items)
+            site.render("listing.html", pagination.path, made_from=(kind, feed, pagination, page_items.made_from(site)),
+                        title=kind.label, kind=kind, items=page_items, pagination=pagination, feeds=[feed])
 
 
-def _ancestors(site: Site, value: FacetValue, facets_href: Callable) -> list[tuple[str, str | None]]:
+def _ancestors(site: Site, value: FacetValue) -> list[tuple[str, str | None]]:
     """(name, facet path or None) of the value's parents, outermost first."""
     vocabulary = getattr(site.publication.vocab, value.facet.key, None)
     chain: list[tuple[str, str | None]] = []
@@ -200,24 +267,28 @@ def _ancestors(site: Site, value: FacetValue, facets_href: Callable) -> list[tup
         entry = vocabulary.get(parent)
         if entry is None:
             break
-        chain.append((entry.name, facets_href(value.facet.key, entry.id)))
+        chain.append((entry.name, facet_path(site.urls, site.facets, value.facet.key, entry.id)))
         parent = getattr(entry, "parent", None)
     return chain[::-1]
 
 
-def write_facets(site: Site, common: dict[str, Any]) -> None:
+def write_facets(site: Site, items: RecordItems) -> None:
     size = site.setting("GONGKAI_PAGE_SIZE", 50)
     for value in site.facets.all_values():
         facet = value.facet
         children = [site.facets[facet.key][c] for c in value.children]
-        ancestors = _ancestors(site, value, common["facet_href"])
+        ancestors = _ancestors(site, value)
         feed = feed_of(site, value.feed_scope, f"{facet.label}：{value.name}")
         path_of = lambda n, f=facet, v=value: site.urls.facet(f.url_prefix, v.id, n)
         counts = kind_counts(value.records)
-        for pagination, items in paginate(value.records, size, path_of):
-            render(site, common, "facet.html", pagination.path, title=f"{facet.label}：{value.name}",
-                   facet=facet, value=value, ancestors=ancestors, children=children,
-                   counts=counts, records=items, pagination=pagination, feeds=[feed])
+        # What every page of this value shows besides its own records: not the value's whole record list.
+        shared = (facet.key, value.id, value.name, ancestors, [(c.id, c.name, len(c.records)) for c in children],
+                  counts, feed)
+        for pagination, shown in paginate(value.records, size, path_of):
+            page_items = ItemList(shown, FACET_ITEM, items)
+            site.render("facet.html", pagination.path, made_from=(shared, pagination, page_items.made_from(site)),
+                        title=f"{facet.label}：{value.name}", facet=facet, value=value, ancestors=ancestors,
+                        children=children, counts=counts, items=page_items, pagination=pagination, feeds=[feed])
 
 
 def _circumstance_groups(site: Site) -> list[tuple[str, list[TreeNode]]]:
@@ -230,14 +301,20 @@ def _circumstance_groups(site: Site) -> list[tuple[str, list[TreeNode]]]:
     return groups
 
 
-def write_facet_indexes(site: Site, common: dict[str, Any]) -> None:
+def _tree_shown(nodes: list[TreeNode]) -> list[tuple[str, str, int, list]]:
+    """What an index page shows of a facet tree: ids, names and counts (not the records)."""
+    return [(n.value.id, n.value.name, len(n.value.records), _tree_shown(n.children)) for n in nodes]
+
+
+def write_facet_indexes(site: Site) -> None:
     for facet in FACETS:
         if facet.key == "circumstances":
             groups = _circumstance_groups(site)
         else:
             groups = [("", facet_tree(site, facet.key))]
-        render(site, common, "facet_index.html", site.urls.facet_index(facet.url_prefix),
-               title=facet.label, facet=facet, groups=groups)
+        shown = [(heading, _tree_shown(nodes)) for heading, nodes in groups]
+        site.render("facet_index.html", site.urls.facet_index(facet.url_prefix), made_from=(facet, shown),
+                    title=facet.label, facet=facet, groups=groups)
 
 
 def facet_indexes(site: Site) -> list[tuple[Facet, str]]:
@@ -271,10 +348,10 @@ def stats_charts(site: Site) -> list[dict[str, Any]]:
     return out
 
 
-def write_stats(site: Site, common: dict[str, Any]) -> None:
+def write_stats(site: Site) -> None:
     records = site.publication.records
-    render(site, common, "stats.html", site.urls.stats(), title="统计", charts=stats_charts(site),
-           total=len(records), latest=records[0].published if records else None, feeds=[common["site_feed"]])
+    site.render("stats.html", site.urls.stats(), title="统计", charts=stats_charts(site),
+                total=len(records), latest=records[0].published if records else None, feeds=[site_feed(site)])
 
 
 def evaluation_chart(record: Report) -> Markup | None:
@@ -286,47 +363,42 @@ def evaluation_chart(record: Report) -> Markup | None:
     return bar_chart(bars, "测评等次票数", label_header="等次", value_header="票数", unit="票")
 
 
-@dataclass(frozen=True)
-class LazyBody:
-    """A record's body HTML, fetched only if its page is made (a reused page needs none).
+def record_page(site: Site, record: Record) -> str:
+    """The HTML of a public record's page."""
+    urls, kind = site.urls, KIND_BY_NAME[record.kind]
+    extra = {"evaluation_chart": evaluation_chart(record)} if isinstance(record, Report) else {}
+    path = urls.record(kind.url_kind, record.id)
+    body = Markup(site.body_html(record)) if record.body else None
+    return site.env.get_template(f"record_{record.kind}.html").render(
+        page_path=path, title=record.title, record=record, kind=kind, body=body,
+        json_path=urls.record_json(kind.url_kind, record.id), feeds=[feed_of(site, kind.url_kind, kind.label)],
+        **extra)
 
-    Its fingerprint is the record's, so it adds nothing to the page key.
+
+def write_records(site: Site, share: int = 0, shares: int = 1) -> None:
+    """Write the pages of every ``shares``-th public record from ``share`` on (all of them by default).
+
+    A record page shows the record and build-wide things only (vocabularies,
+    URLs, the facet pages of its own values, which exist because it is public),
+    so the record alone, by its file digest, keys the page; its context is
+    made only when the page is.
     """
-
-    site: Site = field(compare=False, repr=False)
-    record: Record
-
-    def __html__(self) -> str:
-        return self.site.body_html(self.record)
-
-    __str__ = __html__
-
-    def __bool__(self) -> bool:
-        return bool(self.record.body)
+    for record in site.publication.records[share::shares]:
+        path = site.urls.record(record.url_kind, record.id)
+        site.write_keyed(path, lambda record=record: record_page(site, record), "record page", record)
 
 
-def write_records(site: Site, common: dict[str, Any]) -> None:
-    urls = site.urls
-    for record in site.publication.records:
-        kind = KIND_BY_NAME[record.kind]
-        feeds = [feed_of(site, kind.url_kind, kind.label)]
-        extra = {"evaluation_chart": evaluation_chart(record)} if isinstance(record, Report) else {}
-        render(site, common, f"record_{record.kind}.html", urls.record(kind.url_kind, record.id),
-               title=record.title, record=record, kind=kind, body=LazyBody(site, record),
-               json_path=urls.record_json(kind.url_kind, record.id), feeds=feeds, **extra)
-
-
-def write_tombstones(site: Site, common: dict[str, Any]) -> None:
+def write_tombstones(site: Site) -> None:
     for tombstone in site.publication.tombstones:
-        render(site, common, "tombstone.html", site.urls.record(tombstone.url_kind, tombstone.id),
-               title=tombstone.title, tombstone=tombstone, kind=KIND_BY_NAME[tombstone.kind])
+        site.render("tombstone.html", site.urls.record(tombstone.url_kind, tombstone.id),
+                    title=tombstone.title, tombstone=tombstone, kind=KIND_BY_NAME[tombstone.kind])
 
 
-def write_redirects(site: Site, common: dict[str, Any]) -> None:
+def write_redirects(site: Site) -> None:
     for (url_kind, old_id), record in sorted(site.publication.redirects.items()):
         target = site.urls.record(record.url_kind, record.id)
-        render(site, common, "redirect.html", site.urls.record(url_kind, old_id),
-               title=record.title, old_id=old_id, target=target)
+        site.render("redirect.html", site.urls.record(url_kind, old_id),
+                    title=record.title, old_id=old_id, target=target)
 
 
 def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
@@ -357,13 +429,15 @@ def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
 
 def write_pages(site: Site) -> None:
     """Write every HTML page of the records; record pages last, so a record's URL always wins."""
-    common = common_context(site)
-    write_home(site, common)
-    write_listings(site, common)
-    write_facets(site, common)
-    write_facet_indexes(site, common)
-    write_stats(site, common)
-    write_redirects(site, common)
-    write_tombstones(site, common)
-    write_records(site, common)
-
+    site.env.auto_reload = False  # templates do not change during a build: no stat() per template per page
+    items = RecordItems(site)
+    write_home(site, items)
+    write_listings(site, items)
+    write_facets(site, items)
+    write_facet_indexes(site)
+    write_stats(site)
+    write_redirects(site)
+    write_tombstones(site)
+    for template in {f"record_{record.kind}.html" for record in site.publication.records}:
+        site.env.get_template(template)  # compiled once, before the workers fork
+    in_forked_workers(site, lambda share, shares: write_records(site, share, shares))

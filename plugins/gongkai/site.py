@@ -45,19 +45,21 @@ class Site:
     def setting(self, name: str, default: Any = None) -> Any:
         return self.settings.get(name, default)
 
-    def render(self, template: str, path: str, **context: Any) -> None:
+    def render(self, template: str, path: str, made_from: Any = None, **context: Any) -> None:
         """Render ``template`` to the site path ``path`` (``page_path`` is set for the template).
 
-        The page is made again only when its template, its context or the
-        build's global key changed since the previous build; templates must
-        therefore read records only from ``context`` (globals are build-wide:
-        settings, vocabularies, URLs).
+        The page is made again only when its template, what it is made from or
+        the build's global key changed since the previous build. What it is made
+        from is ``made_from`` when given (cheaper to digest than the context,
+        and it must cover every record-derived thing the page shows), else the
+        context itself; templates must therefore read records only from
+        ``context`` (globals are build-wide: settings, vocabularies, URLs).
         """
         self.write_keyed(
             path,
             lambda: self.env.get_template(template).render(page_path=path, **context),
             template,
-            context,
+            context if made_from is None else made_from,
         )
 
     def write_keyed(self, path: str, make: Callable[[], str | bytes], *made_from: Any) -> None:
