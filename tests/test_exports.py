@@ -297,7 +297,7 @@ def test_two_builds_give_identical_feeds_and_data(mixed):
 # --- a rebuild from cached fragments ------------------------------------------------------------
 
 
-def test_an_edit_reserialises_one_record_and_gives_a_clean_builds_bytes(tmp_path, monkeypatch):
+def test_an_edit_reserialises_one_record_and_gives_a_clean_parallel_builds_bytes(tmp_path, monkeypatch):
     from conftest import build_epoch
 
     from gongkai import exports
@@ -321,6 +321,7 @@ def test_an_edit_reserialises_one_record_and_gives_a_clean_builds_bytes(tmp_path
     cached_build(tmp_path / "out")
     assert made == ["t-case-1"]
     monkeypatch.undo()
+    monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)  # the clean build serialises in forked workers
     build(data, tmp_path / "clean", siteurl=SITEURL)
     files = output_files(tmp_path / "clean")
     assert [p.relative_to(tmp_path / "clean") for p in files] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]

@@ -23,12 +23,15 @@ not public can get in; every file is written in a stable order with
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import json
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .fragments import FragmentStore
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
@@ -219,10 +222,63 @@ def _json_text(value: Any) -> str:
 
 JSON_LINE, CSV_LINE = 0, 1
 """The parts of a record's open-data fragment: its records.json line (also its own file) and its CSV row."""
+PARALLEL_THRESHOLD = 1000
+"""From this many records to serialise (a clean build), forked workers share the work."""
+SHARES_PER_WORKER = 4
 
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _record_file_key(site: Site, path: str, fragment_key: str) -> str:
+    return _digest(site.global_key, path, fragment_key)
+
+
+def _serialise(site: Site, records: list[Record], keys: list[str]) -> Iterator[tuple[str, bytes, bytes]]:
+    """Each record's (fragment key, records.json line, CSV row); its own JSON file is written on the way."""
+    schema = published_schema(site.publication.vocab)
+    columns = {kind: csv_columns(kind, schema) for kind in KINDS}
+    publisher, lines, urls = Publisher(site), CsvLines(), site.urls
+    for record, key in zip(records, keys):
+        data = publisher.record(record)
+        json_line = _json_text(data).encode("utf-8")
+        path = urls.record_json(record.url_kind, record.id)
+        site.output.write_keyed(path, _record_file_key(site, path, key), lambda: json_line + b"\n")
+        yield key, json_line, lines.line(csv_row(data, columns[record.kind]))
+
+
+_job: tuple[Site, list[Record], list[str], int] | None = None
+"""What the forked workers serialise (inherited, never pickled)."""
+
+
+def _serialise_share(share: int) -> tuple[list[tuple[str, bytes, bytes]], dict[str, str], set[str], int]:
+    assert _job is not None
+    site, records, keys, shares = _job
+    output = site.output
+    output.keys, output.written, output.reused = {}, set(), 0  # report only this share's files
+    fragments = list(_serialise(site, records[share::shares], keys[share::shares]))
+    return fragments, output.keys, output.written, output.reused
+
+
+def _serialised(site: Site, records: list[Record], keys: list[str]) -> Iterator[tuple[str, bytes, bytes]]:
+    """``_serialise`` on every core when there are many records; the workers' files are taken over here."""
+    global _job
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if len(records) < PARALLEL_THRESHOLD or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from _serialise(site, records, keys)
+        return
+    shares = workers * SHARES_PER_WORKER
+    _job = (site, records, keys, shares)
+    gc.freeze()  # the collector would otherwise touch, and so copy, every inherited object
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for fragments, written_keys, written, reused in pool.imap_unordered(_serialise_share, range(shares)):
+                site.output.absorb(written_keys, written, reused)
+                yield from fragments
+    finally:
+        gc.unfreeze()
+        _job = None
 
 
 def write_exports(site: Site) -> None:
@@ -235,23 +291,19 @@ def write_exports(site: Site) -> None:
     so one whose records did not change is not written again.
     """
     urls = site.urls
-    schema = published_schema(site.publication.vocab)
-    columns = {kind: csv_columns(kind, schema) for kind in KINDS}
+    records = site.publication.records
     cache_dir = site.setting("GONGKAI_CACHE_PATH")
     # Without a global key (a Site made by hand) nothing says when cached bytes are stale: use none.
     store = FragmentStore(Path(cache_dir) if cache_dir and site.global_key else None, "open-data", site.global_key)
-    publisher, lines = Publisher(site), CsvLines()
-    keys: list[str] = []
-    of_kind: dict[str, list[str]] = {kind: [] for kind in KINDS}
-    for record in site.publication.records:
-        key = _digest(site.fingerprints.of(record))  # the record's file digest: cheap
-        if not store.keep(key):
-            data = publisher.record(record)
-            store.add(key, ((_json_text(data)).encode("utf-8"), lines.line(csv_row(data, columns[record.kind]))))
-        keys.append(key)
-        of_kind[record.kind].append(key)
-        path = urls.record_json(record.url_kind, record.id)
-        site.output.write_keyed(path, _digest(site.global_key, path, key), lambda key=key: store.part(key, JSON_LINE) + b"\n")
+    keys = [_digest(site.fingerprints.of(record)) for record in records]  # the record's file digest: cheap
+    missing = [number for number, key in enumerate(keys) if not store.keep(key)]
+    for key, json_line, csv_line in _serialised(site, [records[n] for n in missing], [keys[n] for n in missing]):
+        store.add(key, (json_line, csv_line))
+    made = set(missing)
+    for number, (record, key) in enumerate(zip(records, keys)):
+        if number not in made:
+            path = urls.record_json(record.url_kind, record.id)
+            site.output.write_keyed(path, _record_file_key(site, path, key), lambda key=key: store.part(key, JSON_LINE) + b"\n")
 
     path = urls.data("records.json")
     head = {
@@ -264,12 +316,15 @@ def write_exports(site: Site) -> None:
         keys, JSON_LINE, head=(_json_text(head)[:-1] + ',"records":[\n').encode("utf-8"), separator=b",\n",
         tail=(b"\n" if keys else b"") + b"]}\n",
     ))
+    schema = published_schema(site.publication.vocab)
+    lines = CsvLines()
     for kind in KINDS:
+        of_kind = [key for record, key in zip(records, keys) if record.kind == kind]
         # UTF-8 with a BOM (Excel), a header of column names, one CRLF line per record.
-        header = "\ufeff".encode("utf-8") + lines.line([c.name for c in columns[kind]])
+        header = "\ufeff".encode("utf-8") + lines.line([c.name for c in csv_columns(kind, schema)])
         path = urls.data(f"{kind}s.csv")
-        site.output.write_keyed(path, _digest(site.global_key, path, *of_kind[kind]),
-                                lambda kind=kind, header=header: store.join(of_kind[kind], CSV_LINE, head=header))
+        site.output.write_keyed(path, _digest(site.global_key, path, *of_kind),
+                                lambda of_kind=of_kind, header=header: store.join(of_kind, CSV_LINE, head=header))
     store.save()
     site.output.write_text(urls.data("schema.json"), dumps(schema))
 
