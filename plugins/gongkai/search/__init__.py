@@ -15,19 +15,21 @@ Both rank with the same BM25F scores, so the browser and the terminal agree.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
 import signal
 import time
+from itertools import chain
 from pathlib import Path
 
 from ..records import RECORD_TYPES
 from ..site import Site
-from .documents import FIELDS, KIND_ORDER, search_documents
+from .documents import KIND_ORDER, search_documents
 from .index import final_output, whoosh_dir, write_whoosh
 from .postings import build_postings
-from .shards import build_static_index
+from .shards import build_static_index, doc_files
 
 INDEX_ROOT = "search/index/"
 
@@ -68,26 +70,37 @@ def write_search(site: Site) -> None:
     started = clock = time.perf_counter()
     cpu_started, child_cpu_started = time.process_time(), _children_cpu()
     vocab = site.publication.vocab
-    docs = search_documents(site)
+    docs, texts = search_documents(site)
     timings["documents"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    postings = build_postings({f: [d.texts[f] for d in docs] for f in FIELDS}, len(docs))
+    postings = build_postings(texts, len(docs))
+    del texts
+    _return_free_memory()
     timings["analyze"] = time.perf_counter() - clock
 
     root = Path(site.output.root).resolve()
     whoosh_target = whoosh_dir(final_output(root))
     staged = final_output(root) != root  # build.py swaps the index in after the output folder
+    gc.collect()
+    gc.freeze()  # the writer's garbage collector then leaves the parent's objects (and their pages) shared
     writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged)
+    gc.unfreeze()
 
     try:
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         static = build_static_index(docs, postings, vocab, labels)
+        del postings  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
-        for name, data in sorted(static.files.items()):
+        files = size = 0
+        for name, data in chain(sorted(static.files.items()), doc_files(docs)):
             # keyed by content: an edit rewrites only the files whose bytes it changes
             site.output.write_keyed(base + name, hashlib.sha256(data).hexdigest(), lambda data=data: data)
+            files, size = files + 1, size + len(data)
         timings["static index"] = time.perf_counter() - clock
+        terms, shards = static.terms, static.shards
+        del static
+        _return_free_memory()
         _render_page(site, base, labels)
     except BaseException:
         if writer is not None:  # a failed build leaves the previous whoosh index as it was
@@ -107,10 +120,10 @@ def write_search(site: Site) -> None:
     if isinstance(report, dict):
         report["search"] = {
             "documents": len(docs),
-            "terms": static.terms,
-            "shards": static.shards,
-            "static_bytes": static.size,
-            "static_files": len(static.files),
+            "terms": terms,
+            "shards": shards,
+            "static_bytes": size,
+            "static_files": files,
             "whoosh_dir": str(whoosh_target),
             "seconds": timings,
         }
@@ -128,6 +141,17 @@ def _render_page(site: Site, index_path: str, labels: dict[str, str]) -> None:
         regions=[(v.id, v.name, _depth(v, regions)) for v in regions.values()],
         years=list(site.facets["years"]),
     )
+
+
+def _return_free_memory() -> None:
+    """Give the heap freed by the analysis back to the system (glibc keeps it otherwise), so the
+    build's peak is not the analysis's high-water mark for the rest of the build."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _children_cpu() -> float:

@@ -49,8 +49,6 @@ class SearchDoc:
     """Publication date in China time, ``2024-03-05``."""
     region: str
     year: str
-    texts: dict[str, str]
-    """Field name → the text indexed in it."""
     snippet: str
     """Summary and body text, cut to ``SNIPPET_CHARS``: what result snippets are made from."""
 
@@ -103,8 +101,11 @@ def _details(record: Record, vocab) -> list[object]:
     return values
 
 
-def search_documents(site: Site) -> list[SearchDoc]:
-    """The public records of ``site`` as numbered search documents."""
+def search_documents(site: Site) -> tuple[list[SearchDoc], dict[str, list[str]]]:
+    """The public records of ``site`` as numbered search documents, and their texts: field → one per document.
+
+    The texts are kept apart so they can be dropped once analyzed: they are most of the corpus's memory.
+    """
     vocab = site.publication.vocab
     region_rank = {entry.id: i for i, entry in enumerate(vocab.regions)}
     records = sorted(  # stable: newest first within a run
@@ -112,6 +113,7 @@ def search_documents(site: Site) -> list[SearchDoc]:
         key=lambda r: (-int(year_of(r)), KIND_ORDER.index(r.kind), region_rank.get(r.region, len(region_rank))),
     )
     docs = []
+    texts: dict[str, list[str]] = {f: [] for f in FIELDS}
     for n, record in enumerate(records):
         body = plain_text(site.body_html(record))
         snippet = _join([record.summary, body])[:SNIPPET_CHARS]
@@ -124,11 +126,9 @@ def search_documents(site: Site) -> list[SearchDoc]:
             date=record.published.astimezone(CHINA_TIME).date().isoformat(),
             region=record.region,
             year=year_of(record),
-            texts={
-                "title": record.title,
-                "subject": _join(_subject(record)),
-                "body": _join([record.summary, body, *_details(record, vocab)]),
-            },
             snippet=snippet,
         ))
-    return docs
+        texts["title"].append(record.title)
+        texts["subject"].append(_join(_subject(record)))
+        texts["body"].append(_join([record.summary, body, *_details(record, vocab)]))
+    return docs, texts

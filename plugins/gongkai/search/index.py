@@ -153,16 +153,16 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
     writer.perdocwriter.close()
     out = writer.fieldwriter
     sch = writer.schema
-    order = postings.in_text_order()
-    encoded = [t.encode("utf-8") for t in postings.terms]
+    encoded = [t.encode("utf-8") for t in postings.terms]  # numbered in text order, as whoosh writes them
     for name in sorted(sch.names()):
         if name in postings.fields:
             fieldno = postings.fields.index(name)
-            mine = postings.field == fieldno
-            bounds = np.searchsorted(postings.term[mine], np.arange(len(encoded) + 1))
-            docs_of = postings.doc[mine]
             out.start_field(name, sch[name])
-            _write_field(out, order, encoded, bounds, docs_of, postings.tf[mine], postings.lengths[docs_of, fieldno])
+            for low, high, rows in postings.chunks():
+                mine = postings.field[rows] == fieldno
+                bounds = np.searchsorted(postings.term[rows][mine] - low, np.arange(high - low + 1))
+                docs_of = postings.doc[rows][mine]
+                _write_field(out, encoded[low:high], bounds, docs_of, postings.tf[rows][mine], postings.lengths[docs_of, fieldno])
             out.finish_field()
         elif sch[name].indexed:
             terms: dict[str, list[int]] = {}
@@ -179,7 +179,7 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
     out.close()
 
 
-def _write_field(out, order: list[int], encoded: list[bytes], bounds, docs, tfs, lengths) -> None:
+def _write_field(out, encoded: list[bytes], bounds, docs, tfs, lengths) -> None:
     """Write one field's postings (numpy arrays sorted by term number) through whoosh's writers.
 
     What ``W3PostingsWriter.add_posting`` does one posting at a time (whoosh-reloaded
@@ -187,7 +187,8 @@ def _write_field(out, order: list[int], encoded: list[bytes], bounds, docs, tfs,
     blocks of ``blocklimit``, each block's buffers are copied from numpy arrays, and
     its statistics and minified ids (delta-encoded from the block's first id) and
     weights are computed for the whole field at once instead of per posting;
-    ``finish_term`` writes each term's last block.
+    ``finish_term`` writes each term's last block. Per-posting Python values are
+    made one block at a time, so memory stays that of the arrays.
     """
     import numpy as np
 
@@ -206,13 +207,12 @@ def _write_field(out, order: list[int], encoded: list[bytes], bounds, docs, tfs,
     shortest, longest = per_block(np.minimum, lengths), per_block(np.maximum, lengths)
     least, most = per_block(np.minimum, tfs), per_block(np.maximum, tfs)
     first_ids = docs[block_starts].tolist()
-    deltas = np.diff(docs, prepend=0).tolist()
-    weights = tfs.astype(np.float64).tolist()
+    deltas = np.diff(docs, prepend=0)
     ids_bytes = docs.astype(np.uint32).tobytes()  # array("I") and array("f") buffers, filled by copying
     weight_bytes = tfs.astype(np.float32).tobytes()
     values = tfs.astype(">u4").tobytes()  # Frequency format: pack_uint(frequency) per posting
     ends, block_starts, blocks = bounds[1:].tolist(), block_starts.tolist(), blocks.tolist()
-    for t in order:
+    for t in range(len(encoded)):
         if not blocks[t]:
             continue
         out.start_term(encoded[t])
@@ -227,11 +227,11 @@ def _write_field(out, order: list[int], encoded: list[bytes], bounds, docs, tfs,
             writer._values.append(values[4 * start:4 * end])
             writer._maxweight = float(most[block])
             writer._minlength, writer._maxlength = shortest[block], longest[block]
-            writer._block_ids = (first_ids[block],) + tuple(deltas[start + 1:end])
+            writer._block_ids = (first_ids[block], *deltas[start + 1:end].tolist())
             if least[block] == most[block]:
                 writer._block_weights = None if most[block] == 1 else float(most[block])
             else:
-                writer._block_weights = tuple(weights[start:end])
+                writer._block_weights = tuple(tfs[start:end].astype(np.float64).tolist())
         out.finish_term()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterator
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Postings:
     doc_count: int
     fields: tuple[str, ...]
     terms: list[str]
-    """Distinct terms; a term's number is its place here (not in text order: see ``in_text_order``)."""
+    """Distinct terms in code point (= UTF-8 byte) order, as whoosh stores them; a term's number is its place here."""
     term: np.ndarray
     doc: np.ndarray
     field: np.ndarray
@@ -67,9 +68,15 @@ class Postings:
     lengths: np.ndarray
     """Tokens per (document, field): shape (doc_count, len(fields))."""
 
-    def in_text_order(self) -> list[int]:
-        """Term numbers in code point (= UTF-8 byte) order of their text, as whoosh stores terms."""
-        return sorted(range(len(self.terms)), key=self.terms.__getitem__)
+    def chunks(self, rows: int = 1 << 18) -> Iterator[tuple[int, int, slice]]:
+        """Consecutive term ranges ``[low, high)`` of about ``rows`` postings each, and their rows:
+        what is encoded or written at a time, so memory stays bounded."""
+        term_start = np.searchsorted(self.term, np.arange(len(self.terms) + 1))
+        low = 0
+        while low < len(self.terms):
+            high = max(low + 1, int(np.searchsorted(term_start, term_start[low] + rows, side="right")) - 1)
+            yield low, high, slice(int(term_start[low]), int(term_start[high]))
+            low = high
 
     def length_bytes(self) -> np.ndarray:
         """Per (document, field): the one-byte length whoosh stores (``length_to_byte``), uint8."""
@@ -86,53 +93,105 @@ def quantized_length(length_byte: np.ndarray) -> np.ndarray:
     return np.asarray(_length_byte_cache, dtype=np.int64)[length_byte]
 
 
+BATCH_CHARS = 1 << 19
+"""Documents are analyzed in batches of about this many characters, so memory stays bounded."""
+
+
+def _batches(texts: dict[str, list[str]], doc_count: int) -> list[tuple[int, int]]:
+    """(first, end) document ranges of about ``BATCH_CHARS`` characters each."""
+    sizes = np.zeros(doc_count, dtype=np.int64)
+    for values in texts.values():
+        sizes += np.fromiter((len(v) + 1 for v in values), dtype=np.int64, count=doc_count)
+    ends = np.searchsorted(np.cumsum(sizes), np.arange(BATCH_CHARS, int(sizes.sum()), BATCH_CHARS), side="right")
+    bounds = [0, *sorted(set(ends.tolist()) - {0, doc_count}), doc_count]
+    return list(zip(bounds[:-1], bounds[1:])) if doc_count else []
+
+
+def _field_keys(values: list[str], first: int, words: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Term keys and document numbers of every token of ``values`` (documents ``first``…), in no order."""
+    fold, class_of = _tables()
+    joined = "\n".join(values)  # a newline separates tokens, so documents never run together
+    raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    codes, classes = fold[raw], class_of[raw]
+    doc_of = np.repeat(np.arange(first, first + len(values), dtype=np.int64), [len(v) + 1 for v in values])[: len(codes)]
+    cjk = classes == _CJK
+    before = np.r_[False, cjk[:-1]]
+    after = np.r_[cjk[1:], False]
+    pairs = np.flatnonzero(cjk & after)
+    singles = np.flatnonzero(cjk & ~before & ~after)
+    wide = codes.astype(np.int64)
+    alnum = classes == _ALNUM
+    starts = np.flatnonzero(alnum & ~np.r_[False, alnum[:-1]])
+    ends = np.minimum(np.flatnonzero(alnum & ~np.r_[alnum[1:], False]) + 1, starts + MAX_WORD)
+    folded = codes.tobytes().decode("utf-32-le")
+    ids = [words.setdefault(folded[s:e], len(words)) for s, e in zip(starts.tolist(), ends.tolist())]
+    key = np.concatenate([
+        wide[pairs] << _BIGRAM_SHIFT | wide[pairs + 1], wide[singles], np.asarray(ids, dtype=np.int64) + _WORD_BASE,
+    ])
+    return key, np.concatenate([doc_of[pairs], doc_of[singles], doc_of[starts]])
+
+
 def build_postings(texts: dict[str, list[str]], doc_count: int) -> Postings:
-    """Analyze ``texts`` (field → one text per document) into sorted postings."""
+    """Analyze ``texts`` (field → one text per document) into postings sorted by term text, document, field.
+
+    A batch of documents at a time: each batch's tokens are counted per (term,
+    document, field) and kept compact (the batch's own term numbers); then the
+    terms of all batches are numbered in text order and every batch's rows are
+    placed at their term's place (a counting sort), documents ascending.
+    """
     if doc_count >= _MAX_DOCS:
         raise ValueError(f"at most {_MAX_DOCS - 1} documents can be indexed")
     fields = tuple(texts)
-    composites = []
     words: dict[str, int] = {}
-    lengths = np.zeros((doc_count, len(fields)), dtype=np.int64)
-    fold, class_of = _tables()
-    for fieldno, name in enumerate(fields):
-        values = texts[name]
-        joined = "\n".join(values)  # a newline separates tokens, so documents never run together
-        raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-        codes, classes = fold[raw], class_of[raw]
-        doc_of = np.repeat(np.arange(doc_count, dtype=np.int64), [len(v) + 1 for v in values])[: len(codes)]
-        cjk = classes == _CJK
-        before = np.r_[False, cjk[:-1]]
-        after = np.r_[cjk[1:], False]
-        pairs = np.flatnonzero(cjk & after)
-        singles = np.flatnonzero(cjk & ~before & ~after)
-        wide = codes.astype(np.int64)
-        alnum = classes == _ALNUM
-        starts = np.flatnonzero(alnum & ~np.r_[False, alnum[:-1]])
-        ends = np.minimum(np.flatnonzero(alnum & ~np.r_[alnum[1:], False]) + 1, starts + MAX_WORD)
-        folded = codes.tobytes().decode("utf-32-le")
-        ids = [words.setdefault(folded[s:e], len(words)) for s, e in zip(starts.tolist(), ends.tolist())]
-        key = np.concatenate([
-            wide[pairs] << _BIGRAM_SHIFT | wide[pairs + 1], wide[singles], np.asarray(ids, dtype=np.int64) + _WORD_BASE,
-        ])
-        doc = np.concatenate([doc_of[pairs], doc_of[singles], doc_of[starts]])
-        composites.append(key << (_DOC_BITS + 2) | doc << 2 | fieldno)
-        lengths[:, fieldno] = np.bincount(doc, minlength=doc_count)
-    unique, tf = np.unique(np.concatenate(composites), return_counts=True)
-    key = unique >> (_DOC_BITS + 2)
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
+    lengths = np.zeros((doc_count, len(fields)), dtype=np.int32)
+    batches = []  # (the batch's distinct term keys, row → index into them, doc << 2 | field, tf)
+    for first, end in _batches(texts, doc_count):
+        composites = []
+        for fieldno, name in enumerate(fields):
+            key, doc = _field_keys(texts[name][first:end], first, words)
+            composites.append(key << (_DOC_BITS + 2) | doc << 2 | fieldno)
+            lengths[first:end, fieldno] = np.bincount(doc - first, minlength=end - first)
+        unique, tf = np.unique(np.concatenate(composites), return_counts=True)
+        del composites
+        batch_keys, local = np.unique(unique >> (_DOC_BITS + 2), return_inverse=True)
+        batches.append((batch_keys, _compact(local), (unique & ((1 << (_DOC_BITS + 2)) - 1)).astype(np.int32), _compact(tf)))
+        del unique, tf, local
+    keys = np.unique(np.concatenate([b[0] for b in batches])) if batches else np.zeros(0, dtype=np.int64)
     word_list = list(words)
-    terms = [_term_text(k, word_list) for k in key[first].tolist()]
-    return Postings(
-        doc_count=doc_count,
-        fields=fields,
-        terms=terms,
-        term=np.cumsum(np.r_[False, key[1:] != key[:-1]]).astype(np.int32) if len(key) else key.astype(np.int32),
-        doc=((unique >> 2) & (_MAX_DOCS - 1)).astype(np.int32),
-        field=(unique & 3).astype(np.int8),
-        tf=tf.astype(np.int32),
-        lengths=lengths,
-    )
+    texts_of = [_term_text(k, word_list) for k in keys.tolist()]
+    in_text_order = sorted(range(len(keys)), key=texts_of.__getitem__)
+    rank = np.empty(len(keys), dtype=np.int32)
+    rank[in_text_order] = np.arange(len(keys), dtype=np.int32)
+    terms = [texts_of[i] for i in in_text_order]
+    batch_terms = [rank[np.searchsorted(keys, b[0])] for b in batches]  # batch term index → term number
+
+    counts = np.zeros(len(keys), dtype=np.int64)
+    for (_, local, _, _), numbers in zip(batches, batch_terms):
+        counts += np.bincount(numbers[local], minlength=len(keys))
+    cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(keys) else counts
+    total = int(counts.sum())
+    tf_type = np.result_type(*[b[3].dtype for b in batches]) if batches else np.uint16
+    term, doc, field, tf = (np.empty(total, dtype=t) for t in (np.int32, np.int32, np.int8, tf_type))
+    for i, numbers in enumerate(batch_terms):
+        _, local, doc_field, frequency = batches[i]
+        batches[i] = None  # freed as soon as placed
+        rows = numbers[local]
+        order = np.argsort(rows, kind="stable")  # by term; (document, field) order kept
+        rows = rows[order]
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, dtype=np.int64)
+        sizes = np.diff(np.r_[starts, len(rows)])
+        where = cursor[rows] + (np.arange(len(rows)) - np.repeat(starts, sizes))
+        cursor[rows[starts]] += sizes
+        term[where] = rows
+        doc[where] = doc_field[order] >> 2
+        field[where] = doc_field[order] & 3
+        tf[where] = frequency[order]
+    return Postings(doc_count=doc_count, fields=fields, terms=terms, term=term, doc=doc, field=field, tf=tf, lengths=lengths)
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    """``values`` (not negative) as uint16 when they fit, else int32: postings are most of the memory."""
+    return values.astype(np.uint16 if not len(values) or values.max() < 1 << 16 else np.int32)
 
 
 def _term_text(key: int, words: list[str]) -> str:

@@ -42,6 +42,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -118,7 +119,8 @@ def _gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[
     return data[picks].tobytes(), offsets
 
 
-def _combos(postings: Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _combos(term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
+            length_bytes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per (term, document): term, document and combo number; and the combos' encoded bytes and offsets.
 
     A field's part of a combo is ``tf * 256 + length byte`` (0 when the term is
@@ -126,18 +128,16 @@ def _combos(postings: Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     integer per (term, document), and the distinct integers (ascending) are
     the combo numbers.
     """
-    term, doc, field = postings.term, postings.doc, postings.field
     pair = term.astype(np.int64) << 20 | doc
     first = np.r_[True, pair[1:] != pair[:-1]] if len(pair) else np.zeros(0, dtype=bool)
     del pair
     pair_of = np.cumsum(first) - 1
     starts = np.flatnonzero(first)
-    length_bytes = postings.length_bytes()
     code = np.zeros(len(starts), dtype=np.int64)
     radices = []
     for fieldno in range(len(FIELDS)):
         rows = np.flatnonzero(field == fieldno)
-        part = postings.tf[rows].astype(np.int64) * 256 + length_bytes[doc[rows], fieldno]
+        part = tf[rows].astype(np.int64) * 256 + length_bytes[doc[rows], fieldno]
         radices.append(int(part.max()) + 1 if len(part) else 1)
         code[pair_of[rows]] += part * math.prod(radices[:-1])
     if math.prod(radices) >= 1 << 63:
@@ -164,8 +164,27 @@ def _combos(postings: Postings) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
 def encode_postings(postings: Postings) -> tuple[int, dict[str, bytes]]:
     """The term shards: (number of shards, file name → bytes)."""
-    term, doc, combo, combo_bytes, combo_at = _combos(postings)
-    count = len(postings.terms)
+    length_bytes = postings.length_bytes()
+    entries: list[bytes] = []
+    for low, high, rows in postings.chunks():
+        entries += _encode_terms(
+            postings.terms[low:high], postings.term[rows] - low, postings.doc[rows], postings.field[rows],
+            postings.tf[rows], length_bytes,
+        )
+    shards = 1
+    while sum(map(len, entries)) / shards > SHARD_BYTES:
+        shards *= 2
+    by_shard: dict[int, list[bytes]] = {}
+    for text, entry in zip(postings.terms, entries):
+        by_shard.setdefault(term_shard(text, shards), []).append(entry)
+    return shards, {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(by_shard.items())}
+
+
+def _encode_terms(texts: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
+                  length_bytes: np.ndarray) -> list[bytes]:
+    """The shard entry of each of ``texts`` from its postings (``term`` numbers count from 0 here)."""
+    term, doc, combo, combo_bytes, combo_at = _combos(term, doc, field, tf, length_bytes)
+    count = len(texts)
     post_start = np.searchsorted(term, np.arange(count + 1))
     first_of_term = post_start[:-1]
 
@@ -184,15 +203,11 @@ def encode_postings(postings: Postings) -> tuple[int, dict[str, bytes]]:
     index_pos = np.zeros(len(term) + 1, dtype=np.int64)
     np.cumsum(has_index, out=index_pos[1:])
 
-    total = int(table_at[-1] + doc_at[-1] + index_at[-1]) + count * 8
-    shards = 1
-    while total / shards > SHARD_BYTES:
-        shards *= 2
-    entries: dict[int, list[bytes]] = {}
+    entries = []
     ps, ts = post_start.tolist(), table_start.tolist()
     da, ta = doc_at[post_start].tolist(), table_at[table_start].tolist()  # byte spans of each term
     ia = index_at[index_pos[post_start]].tolist()
-    for t, text in enumerate(postings.terms):
+    for t, text in enumerate(texts):
         p0, p1, t0, t1 = ps[t], ps[t + 1], ts[t], ts[t + 1]
         encoded = text.encode("utf-8")
         parts = [
@@ -201,21 +216,17 @@ def encode_postings(postings: Postings) -> tuple[int, dict[str, bytes]]:
         ]
         if t1 - t0 > 1:
             parts.append(index_bytes[ia[t]:ia[t + 1]])
-        entries.setdefault(term_shard(text, shards), []).append(b"".join(parts))
-    return shards, {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(entries.items())}
+        entries.append(b"".join(parts))
+    return entries
 
 
 @dataclass
 class StaticIndex:
     version: str
     files: dict[str, bytes]
-    """Path inside ``search/index/<version>/`` → content."""
+    """Path inside ``search/index/<version>/`` → content (shards and ``meta.json``)."""
     shards: int
     terms: int
-
-    @property
-    def size(self) -> int:
-        return sum(len(b) for b in self.files.values())
 
 
 def _groups(docs: list[SearchDoc], region_no: dict[str, int], year_no: dict[str, int]) -> list[list[int]]:
@@ -267,13 +278,17 @@ def _version(docs: list[SearchDoc], shards: int) -> str:
 
 
 def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str]) -> StaticIndex:
-    """Every file of the static index, in memory."""
+    """The term shards and ``meta.json`` of the static index, in memory (``doc_files`` are the rest)."""
     shards, files = encode_postings(postings)
     meta = _meta(docs, vocab, kind_labels, postings, shards)
     files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    for doc in docs:
-        files[f"d/{doc.n}.json"] = _doc_file(doc)
     return StaticIndex(_version(docs, shards), files, shards, len(postings.terms))
+
+
+def doc_files(docs: list[SearchDoc]) -> Iterator[tuple[str, bytes]]:
+    """``d/<n>.json`` of each document, made one at a time as they are written."""
+    for doc in docs:
+        yield f"d/{doc.n}.json", _doc_file(doc)
 
 
 Combo = tuple[tuple[int, int, int], ...]
