@@ -65,7 +65,7 @@ def test_corpus_analysis_agrees_with_the_analyzer():
         for token in tokens(text):
             expected[token] = expected.get(token, 0) + 1
         mine = postings.doc == n
-        found = {postings.terms[t]: int(f) for t, f in zip(postings.term[mine], postings.tf[mine])}
+        found = {postings.terms[t]: int(f) for t, f in zip(postings.term_numbers()[mine], postings.tf[mine])}
         assert found == expected, text
 
 

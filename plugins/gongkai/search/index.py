@@ -160,7 +160,7 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
             out.start_field(name, sch[name])
             for low, high, rows in postings.chunks():
                 mine = postings.field[rows] == fieldno
-                bounds = np.searchsorted(postings.term[rows][mine] - low, np.arange(high - low + 1))
+                bounds = np.searchsorted(postings.term_numbers(low, high)[mine], np.arange(high - low + 1))
                 docs_of = postings.doc[rows][mine]
                 _write_field(out, encoded[low:high], bounds, docs_of, postings.tf[rows][mine], postings.lengths[docs_of, fieldno])
             out.finish_field()

@@ -54,29 +54,34 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class Postings:
-    """Every (term, document) with its frequency in each field, and its score."""
+    """Every (term, document, field) with its frequency, grouped by term."""
 
     doc_count: int
     fields: tuple[str, ...]
     terms: list[str]
     """Distinct terms in code point (= UTF-8 byte) order, as whoosh stores them; a term's number is its place here."""
-    term: np.ndarray
+    starts: np.ndarray
+    """Where each term's rows start (and, last, the number of rows): term ``t`` has rows ``starts[t]:starts[t + 1]``."""
     doc: np.ndarray
     field: np.ndarray
     tf: np.ndarray
-    """Per (term, document, field), sorted by term, then document, then field."""
+    """Per row (term, document, field), sorted by term, then document, then field."""
     lengths: np.ndarray
     """Tokens per (document, field): shape (doc_count, len(fields))."""
 
     def chunks(self, rows: int = 1 << 18) -> Iterator[tuple[int, int, slice]]:
         """Consecutive term ranges ``[low, high)`` of about ``rows`` postings each, and their rows:
         what is encoded or written at a time, so memory stays bounded."""
-        term_start = np.searchsorted(self.term, np.arange(len(self.terms) + 1))
         low = 0
         while low < len(self.terms):
-            high = max(low + 1, int(np.searchsorted(term_start, term_start[low] + rows, side="right")) - 1)
-            yield low, high, slice(int(term_start[low]), int(term_start[high]))
+            high = max(low + 1, int(np.searchsorted(self.starts, self.starts[low] + rows, side="right")) - 1)
+            yield low, high, slice(int(self.starts[low]), int(self.starts[high]))
             low = high
+
+    def term_numbers(self, low: int = 0, high: int | None = None) -> np.ndarray:
+        """The term number of each row of the terms ``[low, high)``, counted from ``low``."""
+        high = len(self.terms) if high is None else high
+        return np.repeat(np.arange(high - low, dtype=np.int32), np.diff(self.starts[low:high + 1]))
 
     def length_bytes(self) -> np.ndarray:
         """Per (document, field): the one-byte length whoosh stores (``length_to_byte``), uint8."""
@@ -168,25 +173,25 @@ def build_postings(texts: dict[str, list[str]], doc_count: int) -> Postings:
     counts = np.zeros(len(keys), dtype=np.int64)
     for (_, local, _, _), numbers in zip(batches, batch_terms):
         counts += np.bincount(numbers[local], minlength=len(keys))
-    cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(keys) else counts
-    total = int(counts.sum())
+    starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    cursor = starts[:-1].copy()
     tf_type = np.result_type(*[b[3].dtype for b in batches]) if batches else np.uint16
-    term, doc, field, tf = (np.empty(total, dtype=t) for t in (np.int32, np.int32, np.int8, tf_type))
+    doc, field, tf = (np.empty(int(starts[-1]), dtype=t) for t in (np.int32, np.int8, tf_type))
     for i, numbers in enumerate(batch_terms):
         _, local, doc_field, frequency = batches[i]
         batches[i] = None  # freed as soon as placed
         rows = numbers[local]
         order = np.argsort(rows, kind="stable")  # by term; (document, field) order kept
         rows = rows[order]
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, dtype=np.int64)
-        sizes = np.diff(np.r_[starts, len(rows)])
-        where = cursor[rows] + (np.arange(len(rows)) - np.repeat(starts, sizes))
-        cursor[rows[starts]] += sizes
-        term[where] = rows
+        firsts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, dtype=np.int64)
+        sizes = np.diff(np.r_[firsts, len(rows)])
+        where = cursor[rows] + (np.arange(len(rows)) - np.repeat(firsts, sizes))
+        cursor[rows[firsts]] += sizes
         doc[where] = doc_field[order] >> 2
         field[where] = doc_field[order] & 3
         tf[where] = frequency[order]
-    return Postings(doc_count=doc_count, fields=fields, terms=terms, term=term, doc=doc, field=field, tf=tf, lengths=lengths)
+    return Postings(doc_count=doc_count, fields=fields, terms=terms, starts=starts, doc=doc, field=field, tf=tf, lengths=lengths)
 
 
 def _compact(values: np.ndarray) -> np.ndarray:

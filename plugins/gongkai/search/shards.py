@@ -168,7 +168,7 @@ def encode_postings(postings: Postings) -> tuple[int, dict[str, bytes]]:
     entries: list[bytes] = []
     for low, high, rows in postings.chunks():
         entries += _encode_terms(
-            postings.terms[low:high], postings.term[rows] - low, postings.doc[rows], postings.field[rows],
+            postings.terms[low:high], postings.term_numbers(low, high), postings.doc[rows], postings.field[rows],
             postings.tf[rows], length_bytes,
         )
     shards = 1
