@@ -86,8 +86,7 @@ class Catalog:
 # --- vocabularies ---------------------------------------------------------------
 
 
-def _read_yaml(path: Path) -> tuple[bytes, Document | None, list[Problem]]:
-    file = display_path(path)
+def _read_yaml(path: Path, file: str) -> tuple[bytes, Document | None, list[Problem]]:
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -110,7 +109,7 @@ def load_vocabularies(vocab_dir: Path) -> tuple[Vocabularies, str]:
         if not path.is_file():
             problems.append(Problem(file, 1, 1, f"缺少词表文件 {name}.yaml（{label}）"))
             continue
-        raw, document, found = _read_yaml(path)
+        raw, document, found = _read_yaml(path, file)
         digest.update(name.encode() + b"\0" + raw + b"\0")
         problems += found
         if document is None:
@@ -202,8 +201,8 @@ def _init_worker(vocab: Vocabularies, salt: str) -> None:
 
 def load_record_file(path: Path, kind: str, vocab: Vocabularies) -> tuple[LoadedRecord | None, list[Problem]]:
     """One record file: the valid record, or every problem in it."""
-    raw, document, problems = _read_yaml(path)
     file = display_path(path)
+    raw, document, problems = _read_yaml(path, file)
     if document is None:
         return None, problems
     if not isinstance(document.data, dict):

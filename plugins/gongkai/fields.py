@@ -28,6 +28,8 @@ class SchemaModel(BaseModel):
 
 def _scalar_as_text(value: Any) -> Any:
     """Let a bare number, date or boolean stand where text is wanted, as it was typed."""
+    if type(value) is str:  # nearly always: answered before the slower checks
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     source = getattr(value, "source", None)

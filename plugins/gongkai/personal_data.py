@@ -31,7 +31,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterator, get_args
+from typing import Any, Iterable, Iterator, get_args
+
+from pydantic import BaseModel
 
 from .records import PersonalDataKind, Record
 from .yamlsource import field_name
@@ -145,22 +147,45 @@ def masked(finding: Finding) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
+_FIELD_KEYS: dict[type, dict[str, str]] = {}
+"""Per model class, each field's name as written in a file (its alias, if any): the paths of messages."""
+
+
+def _field_keys(model: type[BaseModel]) -> dict[str, str]:
+    keys = _FIELD_KEYS.get(model)
+    if keys is None:
+        keys = _FIELD_KEYS[model] = {name: info.alias or name for name, info in model.model_fields.items()}
+    return keys
+
+
 def _suspect_texts(value: Any, path: tuple, out: list[tuple[tuple, str]]) -> list[tuple[tuple, str]]:
-    """Every text in ``value`` that could hold personal data, with its path (a plain loop: this runs on every record)."""
-    items = value.items() if isinstance(value, dict) else enumerate(value)
+    """Every text in ``value`` that could hold personal data, with its path.
+
+    Walks the models themselves, as ``model_dump(by_alias=True)`` would lay
+    them out but without building that copy (this runs on every record).
+    Fields left at their default are walked too: no default text holds digits or ``@``.
+    """
+    if isinstance(value, BaseModel):
+        keys = _field_keys(type(value))
+        items: Iterable[tuple[Any, Any]] = value.__dict__.items()
+    else:
+        keys = None
+        items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, inner in items:
+        if inner is None:
+            continue
         if isinstance(inner, str):
             if "@" in inner or "＠" in inner or _NUMBER_LIKE.search(inner):
-                out.append((path + (key,), inner))
-        elif isinstance(inner, (dict, list)):
-            _suspect_texts(inner, path + (key,), out)
+                out.append((path + (keys[key] if keys else key,), inner))
+        elif isinstance(inner, (BaseModel, dict, list)):
+            _suspect_texts(inner, path + (keys[key] if keys else key,), out)
     return out
 
 
 def personal_data_rule(record: Record, vocab: Any = None) -> Iterator[tuple[tuple, str, str, int]]:
     """Findings for ``rules.RULES``: ``(field path, message, text at fault, its occurrence in the field)``."""
     allowed = {note.kind for note in record.personal_data}
-    for path, text in _suspect_texts(record.model_dump(by_alias=True, exclude_defaults=True), (), []):
+    for path, text in _suspect_texts(record, (), []):
         seen: dict[str, int] = {}
         for finding in find_personal_data(text):
             occurrence = seen.get(finding.text, 0)

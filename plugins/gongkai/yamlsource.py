@@ -262,10 +262,11 @@ class _Builder:
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
         # An alias yields the very same node object again; refusing the second
         # visit makes "billion laughs" documents cost nothing.
-        if id(node) in self._seen:
+        seen = id(node)
+        if seen in self._seen:
             self.aliased = True  # reported at each ``*ref`` by ``load_yaml``
             return None
-        self._seen.add(id(node))
+        self._seen.add(seen)
         self.document.value_marks[path] = node.start_mark
         if depth > MAX_DEPTH:
             self.problem(node, f"嵌套层次过深（超过 {MAX_DEPTH} 层）")
@@ -273,32 +274,35 @@ class _Builder:
         if node.tag not in _CORE_TAGS:
             self.problem(node, f"不支持自定义标签 {node.tag}", path)
             return None
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        if node.style in (None, ""):
+        kind = node.__class__  # scalars first: most nodes are
+        if kind is yaml.ScalarNode:
+            if node.style:  # quoted or block scalar: always text
+                return node.value
             try:
                 return _resolve_plain(node.value, node)
             except _NodeError as error:
                 self.problem(error.node, error.message, path)
                 return None
-        return node.value  # quoted or block scalar: always text
+        if kind is yaml.MappingNode:
+            return self._mapping(node, path, depth)
+        return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        key_marks = self.document.key_marks
         for key_node, value_node in node.value:
             # ``<<`` is plain text here (no YAML 1.1 resolver), so a merge key is just an unknown field.
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node, "字段名必须是简单文本（不支持复杂键）")
                 continue
             key = key_node.value
+            key_path = path + (key,)
             if key in result:
-                first = _as_mark(self.document.key_marks[path + (key,)])
+                first = _as_mark(key_marks[key_path])
                 self.problem(key_node, f"字段「{key}」重复出现（第一次在第 {first.line} 行）；重复的键会丢失数据")
                 continue
-            self.document.key_marks[path + (key,)] = key_node.start_mark
-            result[key] = self.build(value_node, path + (key,), depth + 1)
+            key_marks[key_path] = key_node.start_mark
+            result[key] = self.build(value_node, key_path, depth + 1)
         return result
 
 
