@@ -1,0 +1,159 @@
+"""The record cache: a rebuild parses only changed files, and never trusts a stale entry.
+
+Each test loads a small data folder twice through ``load_catalog`` with a
+cache folder, counting the files parsed and validated, and checks that the
+second catalog is the one a load without cache would give.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import case_record, disclosure_record, new_data_dir, report_record, write_record
+from gongkai import catalog as catalog_module
+from gongkai.catalog import Catalog, load_catalog
+from gongkai.recordcache import RACY_NS, trusted_stat_key
+
+
+@pytest.fixture
+def parsed(monkeypatch) -> list[str]:
+    """Names of the files parsed and validated (in this process: small folders load without workers)."""
+    names: list[str] = []
+    real = catalog_module.load_record_file
+
+    def counting(path, kind, vocab):
+        names.append(path.name)
+        return real(path, kind, vocab)
+
+    monkeypatch.setattr(catalog_module, "load_record_file", counting)
+    return names
+
+
+def _age(data: Path) -> None:
+    """Every file as if written a minute ago: not "racily clean", so its stat is trusted."""
+    past = time.time_ns() - 60 * 1_000_000_000
+    for path in data.rglob("*.yaml"):
+        os.utime(path, ns=(past, past))
+
+
+def _folder(tmp_path: Path) -> Path:
+    data = new_data_dir(tmp_path / "data")
+    write_record(data, "case", case_record("t-case-1"))
+    write_record(data, "case", case_record("t-case-2", title="江中市交通局原副局长李某被诫勉"))
+    write_record(data, "disclosure", disclosure_record())
+    write_record(data, "report", report_record())
+    _age(data)
+    return data
+
+
+def _same(cached: Catalog, data: Path) -> None:
+    fresh = load_catalog(data)
+    assert [(i.record, i.digest, i.file, i.id_marks) for i in cached.loaded] == [
+        (i.record, i.digest, i.file, i.id_marks) for i in fresh.loaded
+    ]
+
+
+def test_unchanged_files_are_not_parsed_again(tmp_path, parsed):
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    assert len(parsed) == 4
+    parsed.clear()
+    again = load_catalog(data, cache_dir=cache)
+    assert parsed == []
+    _same(again, data)
+
+
+def test_an_edit_keeping_size_and_mtime_is_still_seen(tmp_path, parsed):
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    path = data / "cases" / "t-case-2.yaml"
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("李某", "赵某"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    parsed.clear()
+    again = load_catalog(data, cache_dir=cache)
+    assert parsed == ["t-case-2.yaml"]  # the ctime changed
+    assert "赵某" in again.by_id["t-case-2"].record.title
+    _same(again, data)
+
+
+def test_a_touched_file_is_hashed_not_parsed(tmp_path, parsed):
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    os.utime(data / "reports" / "t-rep-1.yaml")
+    parsed.clear()
+    again = load_catalog(data, cache_dir=cache)
+    assert parsed == []
+    _same(again, data)
+
+
+def test_a_stat_taken_just_after_a_write_is_not_trusted(tmp_path):
+    path = tmp_path / "f.yaml"
+    path.write_text("a: 1\n")
+    stat = path.stat()
+    assert trusted_stat_key(stat, stat.st_mtime_ns + RACY_NS // 2) is None
+    assert trusted_stat_key(stat, stat.st_mtime_ns + RACY_NS + 1) == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
+def test_files_added_and_removed(tmp_path, parsed):
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    (data / "cases" / "t-case-1.yaml").unlink()
+    write_record(data, "case", case_record("t-case-3"))
+    parsed.clear()
+    again = load_catalog(data, cache_dir=cache)
+    assert parsed == ["t-case-3.yaml"]
+    assert sorted(again.by_id) == ["t-case-2", "t-case-3", "t-disc-1", "t-rep-1"]
+    _same(again, data)
+
+
+def test_a_vocabulary_change_parses_everything_again(tmp_path, parsed):
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    with open(data / "vocab" / "topics.yaml", "a", encoding="utf-8") as vocabulary:
+        vocabulary.write("# 注释也改变词表摘要\n")
+    parsed.clear()
+    load_catalog(data, cache_dir=cache)
+    assert sorted(parsed) == ["t-case-1.yaml", "t-case-2.yaml", "t-disc-1.yaml", "t-rep-1.yaml"]
+
+
+def test_a_torn_cache_is_ignored(tmp_path, parsed):
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    buckets = list(cache.rglob("*.pickle"))
+    assert buckets
+    for bucket in buckets:
+        bucket.write_bytes(bucket.read_bytes()[:20])
+    parsed.clear()
+    again = load_catalog(data, cache_dir=cache)
+    assert len(parsed) == 4
+    _same(again, data)
+
+
+def test_an_invalid_file_is_reported_on_every_load(tmp_path):
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    write_record(data, "case", case_record("t-case-9", status="published"))
+    for _ in range(2):
+        with pytest.raises(catalog_module.ProblemsFound) as found:
+            load_catalog(data, cache_dir=cache)
+        assert [p.file.rsplit("/", 1)[-1] for p in found.value.problems] == ["t-case-9.yaml"]
+
+
+def test_workers_fill_the_same_cache(tmp_path, monkeypatch):
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    for number in range(10, 40):
+        write_record(data, "case", case_record(f"t-case-{number}"))
+    _age(data)
+    monkeypatch.setattr(catalog_module, "PARALLEL_THRESHOLD", 1)
+    cold = load_catalog(data, workers=2, cache_dir=cache)
+    _same(cold, data)
+    write_record(data, "case", case_record("t-case-12", title="江中市交通局原局长张某被免职"))
+    warm = load_catalog(data, workers=2, cache_dir=cache)
+    assert warm.by_id["t-case-12"].record.title == "江中市交通局原局长张某被免职"
+    _same(warm, data)
