@@ -326,7 +326,8 @@ def write_exports(site: Site) -> None:
         site.output.write_keyed(path, _digest(site.global_key, path, *of_kind),
                                 lambda of_kind=of_kind, header=header: store.join(of_kind, CSV_LINE, head=header))
     store.save()
-    site.output.write_text(urls.data("schema.json"), dumps(schema))
+    path = urls.data("schema.json")
+    site.output.write_keyed(path, _digest(site.global_key, path), lambda: dumps(schema))  # vocabularies are in the global key
 
 
 # --- the 数据下载 page ---------------------------------------------------------------------------

@@ -107,8 +107,11 @@ class FragmentStore:
             if number and separator:
                 view[position:position + len(separator)] = separator
                 position += len(separator)
-            size = self._entries[key][2][part]
-            view[position:position + size] = self.part(key, part)
+            segment, offset, lengths = self._entries[key]
+            size = lengths[part]
+            # Read straight into the buffer: no copy of the fragment on the way.
+            if size and os.preadv(self._files[segment], [view[position:position + size]], offset + sum(lengths[:part])) != size:
+                raise OSError(f"{self.name}: a segment is shorter than its index says")
             position += size
         view[position:] = tail
         return joined
