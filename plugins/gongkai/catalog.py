@@ -274,7 +274,7 @@ def _yaml_files(data_dir: Path) -> list[str]:
     """
     found = []
     for folder, _dirs, names in os.walk(data_dir):
-        found += [os.path.join(folder, n) for n in names if n.lower().endswith((".yaml", ".yml"))]
+        found += [f"{folder}{os.sep}{n}" for n in names if n.lower().endswith((".yaml", ".yml"))]
     found.sort()
     return found
 
@@ -286,15 +286,16 @@ def _sort_out(data_dir: Path, yaml_files: list[str]) -> tuple[list[tuple[str, st
     """
     records: list[tuple[str, str]] = []
     problems = []
-    prefix = len(os.path.join(str(data_dir), ""))
+    prefix = len(f"{data_dir}{os.sep}")
     for path in yaml_files:
-        parts = path[prefix:].split(os.sep)
-        kind = KIND_OF_FOLDER.get(parts[0])
-        if parts[0] == "vocab":
+        top, _, rest = path[prefix:].partition(os.sep)
+        kind = KIND_OF_FOLDER.get(top)
+        if top == "vocab":
             continue
-        if kind is None or len(parts) < 2:
+        name = rest.rpartition(os.sep)[2]
+        if kind is None or not rest:
             problems.append(Problem(display_path(path), 1, 1, "记录文件必须放在 cases/、disclosures/ 或 reports/ 目录下"))
-        elif os.path.splitext(path)[1] != ".yaml":
+        elif not name.endswith(".yaml") or name == ".yaml":  # as Path.suffix: a name ".yaml" has none
             problems.append(Problem(display_path(path), 1, 1, "记录文件的扩展名必须是 .yaml（小写）"))
         else:
             records.append((path, kind))
