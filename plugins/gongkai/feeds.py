@@ -82,12 +82,23 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+FIELD_SEPARATOR = _esc("；")
+
+
 class FieldsHtml:
     """The structured fields of a record as Chinese HTML (labels are the schema's titles)."""
 
     def __init__(self, vocab):
         self.vocab = vocab
         self.vocab_fields = {kind: vocab_fields(model) for kind, model in RECORD_TYPES.items()}
+        self._labels: dict[type, list[tuple[str, str]]] = {}
+
+    def labels(self, model: type[BaseModel]) -> list[tuple[str, str]]:
+        """``(field name, escaped title)`` of a model's fields, in order: worked out once per model."""
+        labels = self._labels.get(model)
+        if labels is None:
+            labels = self._labels[model] = [(name, _esc(info.title or name)) for name, info in model.model_fields.items()]
+        return labels
 
     def name(self, vocabulary: str, value_id: str) -> str:
         entry = getattr(self.vocab, vocabulary).get(value_id)
@@ -97,6 +108,8 @@ class FieldsHtml:
         if vocabulary is not None:
             ids = value if isinstance(value, list) else [value]
             return _esc("、".join(self.name(vocabulary, v) for v in ids))
+        if isinstance(value, str):
+            return _esc(value)
         if isinstance(value, bool):
             return "是" if value else "否"
         if isinstance(value, datetime):
@@ -106,9 +119,9 @@ class FieldsHtml:
         if isinstance(value, float):
             return _esc(f"{value:g}")
         if isinstance(value, BaseModel):
-            return _esc("；").join(
-                f"{_esc(info.title or name)}：{self.value(getattr(value, name))}"
-                for name, info in type(value).model_fields.items()
+            return FIELD_SEPARATOR.join(
+                f"{label}：{self.value(getattr(value, name))}"
+                for name, label in self.labels(type(value))
                 if getattr(value, name) not in (None, [], {})
             )
         if isinstance(value, dict):
@@ -121,11 +134,11 @@ class FieldsHtml:
     def rows(self, record: Record) -> list[tuple[str, str]]:
         refs = self.vocab_fields[record.kind]
         rows = [("类别", _esc(record.label))]
-        for name, info in type(record).model_fields.items():
+        for name, label in self.labels(type(record)):
             value = getattr(record, name)
             if name in NOT_IN_FIELD_LIST or value in (None, [], {}):
                 continue
-            rows.append((_esc(info.title or name), self.value(value, refs.get(name))))
+            rows.append((label, self.value(value, refs.get(name))))
         return rows
 
     def list_html(self, record: Record) -> str:
