@@ -89,6 +89,37 @@ def test_static_scores_are_whoosh_scores(sample_site, query):
     assert answer.total and {h.n: pytest.approx(h.score, rel=1e-9) for h in answer.hits} == static
 
 
+def _static_files(output: Path) -> dict[str, bytes]:
+    root = output / "search" / "index"
+    return {str(f.relative_to(root)): f.read_bytes() for f in root.rglob("*") if f.is_file()}
+
+
+def test_an_edit_rewrites_only_what_it_touches(tmp_path):
+    """Scores are computed in the browser, so editing a title changes meta.json, the record's own file and
+    the shards of its title's terms; every other file keeps its bytes and the version (the folder) stays.
+    Adding a record renumbers the documents, so it starts a new version."""
+    data = new_data_dir(tmp_path / "data")
+    bodies = ["交通运输安全检查", "应急管理值班制度", "生态环境保护督察", "住房公积金管理", "教育经费使用审计", "水利工程建设质量"]
+    for i, body in enumerate(bodies):
+        write_record(data, "case", case_record(f"t-edit-{i}", title=f"{body}问题通报", body=f"{body}中发现问题，已责令整改。"))
+    output = tmp_path / "site"
+    build(data, output)
+    before = _static_files(output)
+    write_record(data, "case", case_record("t-edit-2", title="生态环境保护督察整改情况通报", body="生态环境保护督察中发现问题，已责令整改。"))
+    build(data, output)
+    after = _static_files(output)
+    assert before.keys() == after.keys()  # same version, same files
+    changed = {name.split("/", 1)[1] for name in after if after[name] != before[name]}
+    shards = {name for name in changed if name.startswith("t/")}
+    assert "meta.json" in changed and shards
+    assert changed - shards - {"meta.json"} == {f"d/{search(output, '整改情况').hits[0].n}.json"}
+    assert len(shards) <= 2 * len(set(tokens("生态环境保护督察整改情况通报")))
+    assert len(changed) < len(after) / 2
+    write_record(data, "case", case_record("t-edit-9", title="新增记录"))
+    build(data, output)
+    assert not _static_files(output).keys() & after.keys()
+
+
 # --- the page in Chromium ----------------------------------------------------------------------
 
 QUERIES = [
