@@ -318,8 +318,11 @@ def _collector_paused() -> Iterator[None]:
     collection during loading would traverse all made so far, and the first
     one after it all of them again (0.1 s per 5,000 records). ``gc.freeze``
     moves them out of the collector's sight; they are freed as usual when no
-    longer referenced (records hold no reference cycles).
+    longer referenced (records hold no reference cycles). What an earlier load
+    froze is handed back first, so a process that loads many times (the
+    tests) does not keep its cyclic garbage for ever.
     """
+    gc.unfreeze()
     enabled = gc.isenabled()
     gc.disable()
     try:
