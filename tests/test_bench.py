@@ -15,8 +15,9 @@ sys.path.insert(0, str(ROOT))
 from bench import anchors  # noqa: E402
 from bench.datasets import add_record, delete_record, edit_title, record_paths  # noqa: E402
 from bench.measure import CommandFailed, measure  # noqa: E402
+from conftest import SAMPLE_DATA, build  # noqa: E402
 from gongkai.catalog import load_catalog  # noqa: E402
-from gongkai.progress import run_with_progress, summary_line  # noqa: E402
+from gongkai.progress import count_outputs, files_under, run_with_progress, summary_line  # noqa: E402
 from gongkai.synthetic import generate  # noqa: E402
 
 
@@ -74,3 +75,10 @@ def test_build_summary_counts_pages_and_feeds(tmp_path):
     assert result == "done" and seconds >= 0
     line = summary_line(tmp_path, {"records": 2, "tombstones": 1, "reused": 3}, 1.25)
     assert line == f"已生成 {tmp_path}：2 条记录（另有 1 条已撤回），2 个页面，1 个订阅源（共 4 个文件，3 个沿用上次构建），用时 1.2 秒"
+
+
+def test_a_real_build_reports_what_is_in_its_output(tmp_path):
+    """The summary's counts come from what the build wrote, not a walk; they must agree with the folder."""
+    result = build(SAMPLE_DATA, tmp_path / "out", siteurl="")
+    walked = count_outputs(files_under(tmp_path / "out"))
+    assert {k: result.report[k] for k in walked} == walked

@@ -18,6 +18,7 @@ from typing import Any
 
 from .catalog import Catalog, load_catalog
 from .output import recycle_spare, swap_in
+from .progress import files_under
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,6 +90,8 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         discard_staged_whoosh(output)
         raise
+    # The theme's static files, copied by Pelican after the records generator counted its own.
+    report["files"] = report.get("files", 0) + len(files_under(staging / settings["THEME_STATIC_DIR"]))
     swap_in(staging, output)
     swap_in_whoosh(output)  # the terminal's search index, only now that the site it indexes is in place
     return BuildResult(output, catalog, report)

@@ -28,6 +28,7 @@ from .facets import FACETS, build_facets
 from .fingerprint import Fingerprinter
 from .output import OutputTree
 from .present import jinja_filters
+from .progress import count_outputs
 from .publication import build_time, publish
 from .site import Site
 from .urls import Urls
@@ -130,4 +131,4 @@ class RecordsGenerator(Generator):
         report["reused"] = site.output.reused
         report["records"] = len(self.publication.records)
         report["tombstones"] = len(self.publication.tombstones)
-        report["files"] = len(site.output.written)
+        report.update(count_outputs(site.output.written | site.output.also_written))
