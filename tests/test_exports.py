@@ -313,6 +313,7 @@ def test_an_edit_reserialises_one_record_and_gives_a_clean_parallel_builds_bytes
         with build_epoch():
             build_site(data, output, overrides={"SITEURL": SITEURL}, cache_dir=tmp_path / "cache")
 
+    monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)  # clean builds serialise in forked workers
     cached_build(tmp_path / "out")
     write_record(data, "case", case_record("t-case-1", title="改过的标题", body="第1段正文。"))
     made = []
@@ -320,8 +321,7 @@ def test_an_edit_reserialises_one_record_and_gives_a_clean_parallel_builds_bytes
     monkeypatch.setattr(exports.Publisher, "record", lambda self, record: made.append(record.id) or original(self, record))
     cached_build(tmp_path / "out")
     assert made == ["t-case-1"]
-    monkeypatch.undo()
-    monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)  # the clean build serialises in forked workers
+    monkeypatch.setattr(exports.Publisher, "record", original)
     build(data, tmp_path / "clean", siteurl=SITEURL)
     files = output_files(tmp_path / "clean")
     assert [p.relative_to(tmp_path / "clean") for p in files] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]
@@ -353,7 +353,8 @@ def test_fragment_store_keeps_what_a_build_used_and_trusts_nothing_else(tmp_path
     segment.write_bytes(b"")  # shorter than the index says: none of it is trusted
     assert not FragmentStore(tmp_path, "t", "salt").keep("b")
 
-    memory = FragmentStore(None, "t", "salt")
-    memory.add("x", [b"X"])
-    assert memory.join(["x", "x"], 0, separator=b"\n") == b"X\nX"
-    memory.save()
+    temporary = FragmentStore(None, "t", "salt")
+    temporary.add("x", [b"X"])
+    assert temporary.join(["x", "x"], 0, separator=b"\n") == b"X\nX"
+    temporary.save()
+    assert not temporary.folder.exists()

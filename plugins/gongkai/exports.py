@@ -31,7 +31,7 @@ import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from .fragments import FragmentStore
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
@@ -235,8 +235,8 @@ def _record_file_key(site: Site, path: str, fragment_key: str) -> str:
     return _digest(site.global_key, path, fragment_key)
 
 
-def _serialise(site: Site, records: list[Record], keys: list[str]) -> Iterator[tuple[str, bytes, bytes]]:
-    """Each record's (fragment key, records.json line, CSV row); its own JSON file is written on the way."""
+def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> None:
+    """Add each record's records.json line and CSV row to ``store`` under its key; write its own JSON file."""
     schema = published_schema(site.publication.vocab)
     columns = {kind: csv_columns(kind, schema) for kind in KINDS}
     publisher, lines, urls = Publisher(site), CsvLines(), site.urls
@@ -245,37 +245,37 @@ def _serialise(site: Site, records: list[Record], keys: list[str]) -> Iterator[t
         json_line = _json_text(data).encode("utf-8")
         path = urls.record_json(record.url_kind, record.id)
         site.output.write_keyed(path, _record_file_key(site, path, key), lambda: json_line + b"\n")
-        yield key, json_line, lines.line(csv_row(data, columns[record.kind]))
+        store.add(key, (json_line, lines.line(csv_row(data, columns[record.kind]))))
 
 
-_job: tuple[Site, list[Record], list[str], int] | None = None
+_job: tuple[Site, FragmentStore, list[Record], list[str], int] | None = None
 """What the forked workers serialise (inherited, never pickled)."""
 
 
-def _serialise_share(share: int) -> tuple[list[tuple[str, bytes, bytes]], dict[str, str], set[str], int]:
+def _serialise_share(share: int) -> tuple[dict, dict[str, str], set[str], int]:
     assert _job is not None
-    site, records, keys, shares = _job
+    site, store, records, keys, shares = _job
     output = site.output
     output.keys, output.written, output.reused = {}, set(), 0  # report only this share's files
-    fragments = list(_serialise(site, records[share::shares], keys[share::shares]))
-    return fragments, output.keys, output.written, output.reused
+    _serialise(site, store, records[share::shares], keys[share::shares])
+    return store.made_here(keys[share::shares]), output.keys, output.written, output.reused
 
 
-def _serialised(site: Site, records: list[Record], keys: list[str]) -> Iterator[tuple[str, bytes, bytes]]:
-    """``_serialise`` on every core when there are many records; the workers' files are taken over here."""
+def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> None:
+    """``_serialise`` on every core when there are many records; what the workers made is taken over here."""
     global _job
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if len(records) < PARALLEL_THRESHOLD or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from _serialise(site, records, keys)
+        _serialise(site, store, records, keys)
         return
     shares = workers * SHARES_PER_WORKER
-    _job = (site, records, keys, shares)
+    _job = (site, store, records, keys, shares)
     gc.freeze()  # the collector would otherwise touch, and so copy, every inherited object
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for fragments, written_keys, written, reused in pool.imap_unordered(_serialise_share, range(shares)):
+                store.adopt(fragments)
                 site.output.absorb(written_keys, written, reused)
-                yield from fragments
     finally:
         gc.unfreeze()
         _job = None
@@ -290,15 +290,21 @@ def write_exports(site: Site) -> None:
     so a one-record edit serialises one record. Files are keyed the same way,
     so one whose records did not change is not written again.
     """
-    urls = site.urls
-    records = site.publication.records
     cache_dir = site.setting("GONGKAI_CACHE_PATH")
     # Without a global key (a Site made by hand) nothing says when cached bytes are stale: use none.
     store = FragmentStore(Path(cache_dir) if cache_dir and site.global_key else None, "open-data", site.global_key)
+    try:
+        _write_files(site, store)
+    finally:
+        store.save()
+
+
+def _write_files(site: Site, store: FragmentStore) -> None:
+    urls = site.urls
+    records = site.publication.records
     keys = [_digest(site.fingerprints.of(record)) for record in records]  # the record's file digest: cheap
     missing = [number for number, key in enumerate(keys) if not store.keep(key)]
-    for key, json_line, csv_line in _serialised(site, [records[n] for n in missing], [keys[n] for n in missing]):
-        store.add(key, (json_line, csv_line))
+    _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing])
     made = set(missing)
     for number, (record, key) in enumerate(zip(records, keys)):
         if number not in made:
@@ -325,7 +331,6 @@ def write_exports(site: Site) -> None:
         path = urls.data(f"{kind}s.csv")
         site.output.write_keyed(path, _digest(site.global_key, path, *of_kind),
                                 lambda of_kind=of_kind, header=header: store.join(of_kind, CSV_LINE, head=header))
-    store.save()
     path = urls.data("schema.json")
     site.output.write_keyed(path, _digest(site.global_key, path), lambda: dumps(schema))  # vocabularies are in the global key
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import pickle
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -31,11 +32,14 @@ MAX_SEGMENTS = 8
 class FragmentStore:
     """Fragments by key: each a fixed number of byte strings (``parts``), valid only under ``salt``.
 
-    Without a folder its one segment is an anonymous temporary file, forgotten after the build.
+    Without a folder it keeps its segments in a temporary one, removed by ``save``.
+    Forked workers may add to their inherited copy (each to a segment of its
+    own) and hand what they made to the parent: ``made_here`` and ``adopt``.
     """
 
     def __init__(self, folder: Path | None, name: str, salt: str):
-        self.folder = Path(folder) if folder else None
+        self.temporary = folder is None
+        self.folder = Path(tempfile.mkdtemp(prefix="gongkai-fragments-")) if folder is None else Path(folder)
         self.name, self.salt = name, salt
         self._entries: dict[str, tuple[str, int, tuple[int, ...]]] = {}
         """Key → (segment, offset, length of each part)."""
@@ -43,14 +47,15 @@ class FragmentStore:
         self._files: dict[str, int] = {}
         """Segment → open file descriptor."""
         self._new: str | None = None
+        """This process's segment, to which ``add`` appends."""
+        self._new_pid = 0
         self._new_size = 0
-        if self.folder is not None:
+        if not self.temporary:
             self._load()
 
     # --- reading ---------------------------------------------------------------
 
     def _index_path(self) -> Path:
-        assert self.folder is not None
         return self.folder / f"{self.name}.index"
 
     def _load(self) -> None:
@@ -76,7 +81,6 @@ class FragmentStore:
         self._entries = {key: entry for key, entry in entries.items() if entry[0] in self._files}
 
     def _segment_path(self, segment: str) -> Path:
-        assert self.folder is not None
         return self.folder / f"{self.name}-{segment}.segment"
 
     def keep(self, key: str) -> bool:
@@ -121,16 +125,10 @@ class FragmentStore:
     def add(self, key: str, parts: Iterable[bytes]) -> None:
         """Keep ``parts`` under ``key`` (appended to this build's new segment)."""
         parts = list(parts)
-        if self._new is None:
-            self._new = secrets.token_hex(8)
-            if self.folder is not None:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                self._files[self._new] = os.open(
-                    self._segment_path(self._new), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644
-                )
-            else:
-                with tempfile.TemporaryFile() as anonymous:  # already unlinked: gone once closed
-                    self._files[self._new] = os.dup(anonymous.fileno())
+        if self._new is None or self._new_pid != os.getpid():  # a forked worker writes a segment of its own
+            self._new, self._new_pid, self._new_size = secrets.token_hex(8), os.getpid(), 0
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._files[self._new] = os.open(self._segment_path(self._new), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         data = b"".join(parts)
         written = 0
         while written < len(data):
@@ -139,10 +137,22 @@ class FragmentStore:
         self._new_size += len(data)
         self._used.add(key)
 
+    def made_here(self, keys: Iterable[str]) -> dict[str, tuple[str, int, tuple[int, ...]]]:
+        """Where the fragments at ``keys`` are: what a worker sends its parent to ``adopt``."""
+        return {key: self._entries[key] for key in keys}
+
+    def adopt(self, entries: dict[str, tuple[str, int, tuple[int, ...]]]) -> None:
+        """Take over fragments a forked worker added to its copy of this store."""
+        for segment in {segment for segment, _, _ in entries.values()} - self._files.keys():
+            self._files[segment] = os.open(self._segment_path(segment), os.O_RDONLY)
+        self._entries.update(entries)
+        self._used.update(entries)
+
     def save(self) -> None:
         """Keep only the fragments this build used or made, for the next build; close the segments."""
-        if self.folder is None:
+        if self.temporary:
             self._close()
+            shutil.rmtree(self.folder, ignore_errors=True)
             return
         live = {key: self._entries[key] for key in self._used}
         live_bytes = sum(sum(lengths) for _, _, lengths in live.values())
