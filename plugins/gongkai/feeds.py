@@ -30,6 +30,7 @@ referenced by relative paths, so they are always same-origin.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import html
 from dataclasses import dataclass
@@ -379,18 +380,30 @@ def feed_specs(site: Site, limit: int) -> Iterable[FeedSpec]:
         )
 
 
+def feed_key(site: Site, spec: FeedSpec, path: str) -> str:
+    """What a feed at ``path`` is made of, digested: its head, and each record by its file digest.
+
+    Settings, vocabularies and code are in the global key; the records' own
+    content is in their digests. So an edit changes the key of exactly the
+    feeds that list the edited record.
+    """
+    digests = site.fingerprints.digests
+    things = [
+        f"R{thing.id}:{digests.get(thing.id) or site.fingerprints.of(thing)}" if isinstance(thing, Record) else repr(thing)
+        for thing in spec.things
+    ]
+    parts = (site.global_key, path, spec.scope, spec.title, spec.description, spec.page, spec.updated.isoformat(), *things)
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
 def write_feeds(site: Site) -> None:
     """Write every feed in every format (``Urls.feed(scope, fmt)``).
 
-    A feed whose records (by their file digests), title and time are those of
-    the previous build is linked from it (``Site.write_keyed``), not made again.
+    A feed whose key (``feed_key``) is that of an earlier build is not made again.
     """
     limit = int(site.setting("FEED_MAX_ITEMS", DEFAULT_MAX_ITEMS) or DEFAULT_MAX_ITEMS)
     cache = EntryCache(site)
     for spec in feed_specs(site, limit):
         for fmt in FEED_FORMATS:
-            site.write_keyed(
-                site.urls.feed(spec.scope, fmt),
-                lambda spec=spec, fmt=fmt: render_feed(site, spec, fmt, cache),
-                "feed", fmt, spec,
-            )
+            path = site.urls.feed(spec.scope, fmt)
+            site.output.write_keyed(path, feed_key(site, spec, path), lambda spec=spec, fmt=fmt: render_feed(site, spec, fmt, cache))
