@@ -4,13 +4,17 @@
 ``site.publication`` (through ``documents.py``), analyzes every public record
 once (``postings.py``), and from those postings writes
 
-- the static index under ``search/index/<version>/`` (``shards.py``), which
-  ``theme/static/js/search.js`` queries on the page ``/search/``;
+- the static index under ``search/index/<version>/`` and ``search/docs/``
+  (``shards.py``), which ``theme/static/js/search.js`` queries on the page
+  ``/search/``; the documents' files are written by a forked process while
+  this one analyzes;
 - the whoosh index beside the output folder (``index.py``), which
   ``invoke search`` queries (``query.py``); it is written by a forked process
   while this one encodes the static index.
 
 Both rank with the same BM25F scores, so the browser and the terminal agree.
+Every static file is keyed by its content, so a rebuild rewrites only the
+files an edit changed.
 """
 
 from __future__ import annotations
@@ -21,17 +25,19 @@ import multiprocessing
 import os
 import signal
 import time
-from itertools import chain
+from typing import Callable
 from pathlib import Path
 
 from ..records import RECORD_TYPES
 from ..site import Site
-from .documents import KIND_ORDER, search_documents
+from .documents import KIND_ORDER, SearchDoc, search_documents
 from .index import final_output, whoosh_dir, write_whoosh
 from .postings import build_postings
-from .shards import build_static_index, doc_files
+from .shards import build_static_index, doc_files, numbering
 
 INDEX_ROOT = "search/index/"
+DOCS_ROOT = "search/docs/"
+"""``<n>.json`` per document, in a folder named by the numbering (``shards.numbering``)."""
 
 
 def region_chains(vocab) -> dict[str, list[str]]:
@@ -45,9 +51,51 @@ def _in_child(target, *args) -> multiprocessing.process.BaseProcess | None:
         target(*args)
         return None
     process = multiprocessing.get_context("fork").Process(
-        target=_with_parent, args=(os.getpid(), target, *args), name="gongkai-whoosh")
-    process.start()
+        target=_with_parent, args=(os.getpid(), target, *args), name=f"gongkai-{target.__name__}")
+    gc.collect()
+    gc.freeze()  # the child's garbage collector then leaves the parent's objects (and their pages) shared
+    try:
+        process.start()
+    finally:
+        gc.unfreeze()
     return process
+
+
+def _start_doc_files(site: Site, folder: str, docs: list[SearchDoc]) -> tuple[multiprocessing.process.BaseProcess | None, Callable[[], tuple[int, int]]]:
+    """Write ``<n>.json`` of every document into ``folder`` in a forked process; returns it and a
+    function that waits for it, takes over what it wrote (``OutputTree.absorb``) and returns (files, bytes)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        written = _write_doc_files(site, folder, docs)
+        return None, lambda: written
+    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+    process = _in_child(_send_doc_files, send, site, folder, docs)
+    send.close()
+
+    def wait() -> tuple[int, int]:
+        try:
+            keys, written, reused, count, size = receive.recv()
+        except EOFError:
+            raise RuntimeError(f"writing the search documents failed (exit code {process.exitcode})") from None
+        process.join()
+        site.output.absorb(keys, written, reused)
+        return count, size
+
+    return process, wait
+
+
+def _send_doc_files(send, site: Site, folder: str, docs: list[SearchDoc]) -> None:
+    output = site.output
+    output.keys, output.written, output.reused = {}, set(), 0  # report only the files written here
+    count, size = _write_doc_files(site, folder, docs)
+    send.send((output.keys, output.written, output.reused, count, size))
+
+
+def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc]) -> tuple[int, int]:
+    count = size = 0
+    for name, data in doc_files(docs):  # keyed by content: an edit rewrites its own record's file only
+        site.output.write_keyed(folder + name, hashlib.sha256(data).hexdigest(), lambda data=data: data)
+        count, size = count + 1, size + len(data)
+    return count, size
 
 
 def _with_parent(parent: int, target, *args) -> None:
@@ -72,40 +120,45 @@ def write_search(site: Site) -> None:
     vocab = site.publication.vocab
     docs, texts = search_documents(site)
     timings["documents"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    postings = build_postings(texts, len(docs))
-    del texts
-    _return_free_memory()
-    timings["analyze"] = time.perf_counter() - clock
-
-    root = Path(site.output.root).resolve()
-    whoosh_target = whoosh_dir(final_output(root))
-    staged = final_output(root) != root  # build.py swaps the index in after the output folder
-    gc.collect()
-    gc.freeze()  # the writer's garbage collector then leaves the parent's objects (and their pages) shared
-    writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged)
-    gc.unfreeze()
-
+    docs_folder = f"{DOCS_ROOT}{numbering(docs)}/"
+    # the documents' files need no analysis: another core writes them meanwhile
+    doc_writer, doc_files_written = _start_doc_files(site, docs_folder, docs)
+    writer = None
     try:
         clock = time.perf_counter()
+        postings = build_postings(texts, len(docs))
+        del texts
+        _return_free_memory()
+        timings["analyze"] = time.perf_counter() - clock
+
+        root = Path(site.output.root).resolve()
+        whoosh_target = whoosh_dir(final_output(root))
+        staged = final_output(root) != root  # build.py swaps the index in after the output folder
+        writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged)
+
+        clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
-        static = build_static_index(docs, postings, vocab, labels)
+        static = build_static_index(docs, postings, vocab, labels, docs_folder)
         del postings  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
-        files = size = 0
-        for name, data in chain(sorted(static.files.items()), doc_files(docs)):
+        for name, data in sorted(static.files.items()):
             # keyed by content: an edit rewrites only the files whose bytes it changes
             site.output.write_keyed(base + name, hashlib.sha256(data).hexdigest(), lambda data=data: data)
-            files, size = files + 1, size + len(data)
-        timings["static index"] = time.perf_counter() - clock
+        files, size = len(static.files), sum(map(len, static.files.values()))
         terms, shards = static.terms, static.shards
         del static
         _return_free_memory()
+        timings["static index"] = time.perf_counter() - clock
         _render_page(site, base, labels)
+        clock = time.perf_counter()
+        doc_count, doc_size = doc_files_written()
+        files, size = files + doc_count, size + doc_size
+        timings["waiting for document files"] = time.perf_counter() - clock
     except BaseException:
-        if writer is not None:  # a failed build leaves the previous whoosh index as it was
-            writer.terminate()
-            writer.join()
+        for process in (writer, doc_writer):  # a failed build leaves the previous whoosh index as it was
+            if process is not None:
+                process.terminate()
+                process.join()
         raise
     clock = time.perf_counter()
     if writer is not None:
@@ -115,7 +168,7 @@ def write_search(site: Site) -> None:
     timings["waiting for whoosh"] = time.perf_counter() - clock
     timings["total"] = time.perf_counter() - started
     timings["cpu"] = time.process_time() - cpu_started
-    timings["whoosh cpu"] = _children_cpu() - child_cpu_started
+    timings["workers cpu"] = _children_cpu() - child_cpu_started  # the whoosh writer and the document files
     report = site.settings.get("GONGKAI_REPORT")
     if isinstance(report, dict):
         report["search"] = {
@@ -155,7 +208,7 @@ def _return_free_memory() -> None:
 
 
 def _children_cpu() -> float:
-    """CPU seconds used by finished child processes (the whoosh writer)."""
+    """CPU seconds used by finished child processes (the whoosh writer, the document files)."""
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -179,7 +179,7 @@ def _engine_page(browser, base: str, engine: str, root: Path):
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
     if engine == "ours":
-        traffic = _Traffic(context, page, ("/search/index/", "/theme/js/search.js"), root)
+        traffic = _Traffic(context, page, ("/search/index/", "/search/docs/", "/theme/js/search.js"), root)
         page.goto(f"{base}/search/")
         page.wait_for_selector('#search-results[data-state="done"]', state="attached")
         ask = lambda q: page.evaluate(OUR_QUERY, q)  # noqa: E731
@@ -229,7 +229,8 @@ def bench_search(output: Path, report: dict | None = None, queries: tuple[str, .
     if report and "search" in report:
         ours["build_seconds"] = report["search"]["seconds"]
         ours["documents"] = report["search"]["documents"]
-    ours["static_bytes"], ours["static_files"] = folder_size(index_root)
+    index_size, docs_size = folder_size(index_root), folder_size(output / "search" / "docs")
+    ours["static_bytes"], ours["static_files"] = index_size[0] + docs_size[0], index_size[1] + docs_size[1]
     ours["whoosh_bytes"], ours["whoosh_files"] = folder_size(whoosh_dir(output))
     if pagefind:
         result["pagefind"].update(run_pagefind(output))

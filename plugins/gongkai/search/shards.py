@@ -9,17 +9,19 @@ Layout under ``search/index/<version>/``:
   characters of this index (``analysis.fold_table_for``);
 - ``t/<shard>.bin``: the postings of the terms whose hash falls in that shard
   (``term_shard``); a query fetches one shard per distinct term;
-- ``d/<n>.json``: one document's title, path, date and snippet text, fetched
-  only for the results on screen.
+- ``search/docs/<numbering>/<n>.json`` (``meta.json`` gives the folder):
+  one document's title, path, date and snippet text, fetched only for the
+  results on screen. They need no analysis, so another process writes them
+  while this one analyzes.
 
-``<version>`` is a hash of what gives the files their meaning: the format,
-the number of shards and which record each document number is (with its
-facets). Within a version a file changes only when what it holds changes: a
-record's edit rewrites its own ``d/<n>.json``, ``meta.json`` and the shards of
+``<numbering>`` is a hash of the format and of which record each document
+number is (with its facets); ``<version>`` is a hash of the numbering and the
+number of shards. Within them a file changes only when what it holds changes:
+a record's edit rewrites its own ``<n>.json``, ``meta.json`` and the shards of
 the terms it gained, lost or whose frequencies or field lengths changed, and
 every other file stays as it was (``write_keyed``, keyed by content). Adding,
 removing or moving a record (its year, kind, region or date) renumbers the
-documents and so starts a new version.
+documents and so starts new folders.
 
 A shard is a sequence of entries, every number an unsigned LEB128 varint::
 
@@ -269,26 +271,34 @@ def _doc_file(doc: SearchDoc) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _version(docs: list[SearchDoc], shards: int) -> str:
-    """What gives the files their meaning: the format, the shard count, and which record each number is."""
-    digest = hashlib.sha256(f"{FORMAT}\0{shards}".encode())
+def numbering(docs: list[SearchDoc]) -> str:
+    """A hash of which record each document number is (with its facets), and of the format."""
+    digest = hashlib.sha256(f"{FORMAT}".encode())
     for d in docs:
         digest.update(f"\0{d.n}\0{d.id}\0{d.kind}\0{d.region}\0{d.year}".encode())
     return digest.hexdigest()[:12]
 
 
-def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str]) -> StaticIndex:
-    """The term shards and ``meta.json`` of the static index, in memory (``doc_files`` are the rest)."""
+def _version(docs: list[SearchDoc], shards: int) -> str:
+    """What gives the index's files their meaning: the numbering and the shard count."""
+    return hashlib.sha256(f"{numbering(docs)}\0{shards}".encode()).hexdigest()[:12]
+
+
+def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str],
+                       docs_folder: str) -> StaticIndex:
+    """The term shards and ``meta.json`` of the static index, in memory; ``doc_files`` (written
+    into the site folder ``docs_folder``, beside ``search/index/``) are the rest."""
     shards, files = encode_postings(postings)
     meta = _meta(docs, vocab, kind_labels, postings, shards)
+    meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
     files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return StaticIndex(_version(docs, shards), files, shards, len(postings.terms))
 
 
 def doc_files(docs: list[SearchDoc]) -> Iterator[tuple[str, bytes]]:
-    """``d/<n>.json`` of each document, made one at a time as they are written."""
+    """``<n>.json`` of each document, made one at a time as they are written."""
     for doc in docs:
-        yield f"d/{doc.n}.json", _doc_file(doc)
+        yield f"{doc.n}.json", _doc_file(doc)
 
 
 Combo = tuple[tuple[int, int, int], ...]

@@ -181,7 +181,7 @@ export class StaticIndex {
 
   doc(n) {
     if (!this.docs.has(n)) {
-      this.docs.set(n, fetch(`${this.root}d/${n}.json`).then((r) => {
+      this.docs.set(n, fetch(`${this.root}${this.meta.docs}${n}.json`).then((r) => {
         if (!r.ok) throw new Error(`document ${n}: ${r.status}`);
         return r.json();
       }));
