@@ -344,7 +344,8 @@ def _too_deep(text: str) -> Mark | None:
 def load_yaml(raw: bytes | str) -> Document:
     """Load one YAML document strictly; raise ``YamlLoadError`` with every problem found."""
     text = _decode(raw) if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
-    if odd := _ODD_LINE_BREAKS.search(text):
+    # Three substring tests are faster than the regular expression on the common text without them.
+    if ("\x85" in text or "\u2028" in text or "\u2029" in text) and (odd := _ODD_LINE_BREAKS.search(text)):
         name = {"\x85": "下一行符 NEL", "\u2028": "行分隔符", "\u2029": "段落分隔符"}[odd.group()]
         raise YamlLoadError([YamlProblem(
             _text_mark(text, odd.start()), f"含有不可见的换行字符 U+{ord(odd.group()):04X}（{name}）：请删除或改用普通换行"
