@@ -6,8 +6,7 @@ once (``postings.py``), and from those postings writes
 
 - the static index under ``search/index/<version>/`` and ``search/docs/``
   (``shards.py``), which ``theme/static/js/search.js`` queries on the page
-  ``/search/``; the documents' files are written by a forked process while
-  this one analyzes;
+  ``/search/``;
 - the whoosh index beside the output folder (``index.py``), which
   ``invoke search`` queries (``query.py``); it is written by a forked process
   while this one encodes the static index.
@@ -25,7 +24,6 @@ import multiprocessing
 import os
 import signal
 import time
-from typing import Callable
 from pathlib import Path
 
 from ..records import RECORD_TYPES
@@ -61,35 +59,6 @@ def _in_child(target, *args) -> multiprocessing.process.BaseProcess | None:
     return process
 
 
-def _start_doc_files(site: Site, folder: str, docs: list[SearchDoc]) -> tuple[multiprocessing.process.BaseProcess | None, Callable[[], tuple[int, int]]]:
-    """Write ``<n>.json`` of every document into ``folder`` in a forked process; returns it and a
-    function that waits for it, takes over what it wrote (``OutputTree.absorb``) and returns (files, bytes)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        written = _write_doc_files(site, folder, docs)
-        return None, lambda: written
-    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
-    process = _in_child(_send_doc_files, send, site, folder, docs)
-    send.close()
-
-    def wait() -> tuple[int, int]:
-        try:
-            keys, written, reused, count, size = receive.recv()
-        except EOFError:
-            raise RuntimeError(f"writing the search documents failed (exit code {process.exitcode})") from None
-        process.join()
-        site.output.absorb(keys, written, reused)
-        return count, size
-
-    return process, wait
-
-
-def _send_doc_files(send, site: Site, folder: str, docs: list[SearchDoc]) -> None:
-    output = site.output
-    output.keys, output.written, output.reused = {}, set(), 0  # report only the files written here
-    count, size = _write_doc_files(site, folder, docs)
-    send.send((output.keys, output.written, output.reused, count, size))
-
-
 def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc]) -> tuple[int, int]:
     count = size = 0
     for name, data in doc_files(docs):  # keyed by content: an edit rewrites its own record's file only
@@ -120,9 +89,6 @@ def write_search(site: Site) -> None:
     vocab = site.publication.vocab
     docs, texts = search_documents(site)
     timings["documents"] = time.perf_counter() - clock
-    docs_folder = f"{DOCS_ROOT}{numbering(docs)}/"
-    # the documents' files need no analysis: another core writes them meanwhile
-    doc_writer, doc_files_written = _start_doc_files(site, docs_folder, docs)
     writer = None
     try:
         clock = time.perf_counter()
@@ -138,6 +104,7 @@ def write_search(site: Site) -> None:
 
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
+        docs_folder = f"{DOCS_ROOT}{numbering(docs)}/"
         static = build_static_index(docs, postings, vocab, labels, docs_folder)
         del postings  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
@@ -148,17 +115,15 @@ def write_search(site: Site) -> None:
         terms, shards = static.terms, static.shards
         del static
         _return_free_memory()
+        # a forked writer of these would overlap the analysis's peak memory (260 MB more at 20,000)
+        doc_count, doc_size = _write_doc_files(site, docs_folder, docs)
+        files, size = files + doc_count, size + doc_size
         timings["static index"] = time.perf_counter() - clock
         _render_page(site, base, labels)
-        clock = time.perf_counter()
-        doc_count, doc_size = doc_files_written()
-        files, size = files + doc_count, size + doc_size
-        timings["waiting for document files"] = time.perf_counter() - clock
     except BaseException:
-        for process in (writer, doc_writer):  # a failed build leaves the previous whoosh index as it was
-            if process is not None:
-                process.terminate()
-                process.join()
+        if writer is not None:  # a failed build leaves the previous whoosh index as it was
+            writer.terminate()
+            writer.join()
         raise
     clock = time.perf_counter()
     if writer is not None:
@@ -168,7 +133,7 @@ def write_search(site: Site) -> None:
     timings["waiting for whoosh"] = time.perf_counter() - clock
     timings["total"] = time.perf_counter() - started
     timings["cpu"] = time.process_time() - cpu_started
-    timings["workers cpu"] = _children_cpu() - child_cpu_started  # the whoosh writer and the document files
+    timings["whoosh cpu"] = _children_cpu() - child_cpu_started
     report = site.settings.get("GONGKAI_REPORT")
     if isinstance(report, dict):
         report["search"] = {
@@ -208,7 +173,7 @@ def _return_free_memory() -> None:
 
 
 def _children_cpu() -> float:
-    """CPU seconds used by finished child processes (the whoosh writer, the document files)."""
+    """CPU seconds used by finished child processes (the whoosh writer)."""
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -11,8 +11,8 @@ Layout under ``search/index/<version>/``:
   (``term_shard``); a query fetches one shard per distinct term;
 - ``search/docs/<numbering>/<n>.json`` (``meta.json`` gives the folder):
   one document's title, path, date and snippet text, fetched only for the
-  results on screen. They need no analysis, so another process writes them
-  while this one analyzes.
+  results on screen. Apart from the index so that a new shard count leaves them
+  where they are.
 
 ``<numbering>`` is a hash of the format and of which record each document
 number is (with its facets); ``<version>`` is a hash of the numbering and the
