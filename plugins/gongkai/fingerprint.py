@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Sequence
 
 from pydantic import BaseModel
 
@@ -28,14 +28,41 @@ class Fingerprinter:
         self.digests = digests
         """Record id → digest of the record's file."""
         self._memo: dict[int, tuple[Any, str]] = {}
+        self._records: dict[str, str] = {}
+        """Record id → its token (``of_record``)."""
+        self._by_object: dict[int, str] = {}
+        self._objects: list[Record] = []
 
     def key(self, *parts: Any) -> str:
-        return hashlib.sha256(self.of(parts).encode("utf-8")).hexdigest()
+        try:  # the common case, 20,000 times a build: strings only, no walk
+            text = "S\0" + "\0".join(parts)  # never equal to a walk's text, which starts with "["
+        except TypeError:
+            text = self.of(parts)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def of_records(self, records: Iterable[Record]) -> str:
-        """What ``of`` says of a list of records, digested, without walking it generically (pages list thousands)."""
-        digests = self.digests
-        text = ",".join(f"R{r.id}:{digests.get(r.id) or r.model_dump_json()}" for r in records)
+    def of_record(self, record: Record) -> str:
+        """A record stands for its file's digest (its content, nothing else); made once per record."""
+        token = self._records.get(record.id)
+        if token is None:
+            token = self._records[record.id] = f"R{record.id}:{self.digests.get(record.id) or record.model_dump_json()}"
+        return token
+
+    def of_records(self, records: Sequence[Record]) -> str:
+        """What ``of`` says of a list of records, digested, without walking it generically.
+
+        Listing and facet pages list each record seven times or so (190,000
+        entries at 20,000 records), so this runs in C, and finds a record's
+        token by the object's identity: reading 190,000 scattered records'
+        ids costs more than everything else in a rebuild's page keys.
+        """
+        try:
+            text = ",".join(map(self._by_object.__getitem__, map(id, records)))
+        except KeyError:
+            for record in records:
+                if id(record) not in self._by_object:
+                    self._by_object[id(record)] = self.of_record(record)
+                    self._objects.append(record)  # kept alive, so its id stays its own
+            text = ",".join(map(self._by_object.__getitem__, map(id, records)))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def of(self, value: Any) -> str:
@@ -44,7 +71,7 @@ class Fingerprinter:
         if isinstance(value, (date, datetime)):
             return value.isoformat()
         if isinstance(value, Record):
-            return f"R{value.id}:{self.digests.get(value.id) or value.model_dump_json()}"
+            return self.of_record(value)
         memo = self._memo.get(id(value))
         if memo is not None and memo[0] is value:
             return memo[1]

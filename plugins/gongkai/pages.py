@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from jinja2 import FileSystemBytecodeCache
 from markupsafe import Markup, escape
 
 from .charts import Bar, bar_chart, format_number
@@ -32,6 +34,9 @@ HOME_NEWEST = 5
 """Newest records of each kind on the home page (keeps it well under 60 KB)."""
 PAGER_WINDOW = 2
 """Page numbers shown either side of the current one in a pager."""
+FORK_BATCH = 1000
+FORK_AFTER_MADE = 100
+"""Record pages are checked here in batches; once a batch makes this many, the rest go to forked workers."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ class Pagination:
     @property
     def path(self) -> str:
         return self.path_of(self.number)
+
+    @property
+    def made_from(self) -> str:
+        """What a page shows of its pagination (the other pages' paths follow from the page's own)."""
+        return f"{self.number}/{self.count}/{self.total}"
 
     @property
     def previous(self) -> str | None:
@@ -129,8 +139,8 @@ def flatten(tree: list[TreeNode], level: int = 0) -> Iterator[tuple[FacetValue, 
 
 
 def kind_counts(records: Sequence[Record]) -> list[tuple[Kind, int]]:
-    counted = Counter(r.kind for r in records)
-    return [(k, counted[k.kind]) for k in KINDS]
+    counted = Counter(map(type, records))  # by class: cheaper than reading 20,000 records' kind
+    return [(k, counted[RECORD_TYPES[k.kind]]) for k in KINDS]
 
 
 def book_title(name: str) -> str:
@@ -219,9 +229,9 @@ class ItemList:
     style: ItemStyle
     made_by: RecordItems = field(compare=False, repr=False)
 
-    def made_from(self, site: Site) -> tuple[ItemStyle, str]:
+    def made_from(self, site: Site) -> str:
         """What a page key needs of the list: its style and its records' digests."""
-        return self.style, site.fingerprints.of_records(self.records)
+        return f"{self.style!r}:{site.fingerprints.of_records(self.records)}"
 
     def __iter__(self) -> Iterator[Markup]:
         return (self.made_by.html(record, self.style) for record in self.records)
@@ -237,24 +247,23 @@ def site_feed(site: Site) -> Feed:
     return feed_of(site, "all", "全部记录")
 
 
-def write_home(site: Site, items: RecordItems) -> None:
-    by_kind = {k.kind: site.publication.of_kind(k.kind) for k in KINDS}
+def write_home(site: Site, items: RecordItems, by_kind: dict[str, list[Record]]) -> None:
     sections = [(k, len(by_kind[k.kind]), ItemList(by_kind[k.kind][:HOME_NEWEST], HOME_ITEM, items)) for k in KINDS]
     total, feeds = len(site.publication.records), [site_feed(site)]
-    made_from = (total, feeds, [(kind, count, newest.made_from(site)) for kind, count, newest in sections])
+    made_from = repr((total, feeds, [(kind, count, newest.made_from(site)) for kind, count, newest in sections]))
     site.render("home.html", site.urls.home(), made_from=made_from, title="首页", sections=sections,
                 total=total, feeds=feeds)
 
 
-def write_listings(site: Site, items: RecordItems) -> None:
+def write_listings(site: Site, items: RecordItems, by_kind: dict[str, list[Record]]) -> None:
     size = site.setting("GONGKAI_PAGE_SIZE", 50)
     for kind in KINDS:
-        records = site.publication.of_kind(kind.kind)
         feed = feed_of(site, kind.url_kind, kind.label)
         path_of = lambda n, k=kind.url_kind: site.urls.listing(k, n)
-        for pagination, shown in paginate(records, size, path_of):
+        for pagination, shown in paginate(by_kind[kind.kind], size, path_of):
             page_items = ItemList(shown, LISTING_ITEM, items)
-            site.render("listing.html", pagination.path, made_from=(kind, feed, pagination, page_items.made_from(site)),
+            made_from = f"{(kind, feed)!r}|{pagination.made_from}|{page_items.made_from(site)}"
+            site.render("listing.html", pagination.path, made_from=made_from,
                         title=kind.label, kind=kind, items=page_items, pagination=pagination, feeds=[feed])
 
 
@@ -282,11 +291,12 @@ def write_facets(site: Site, items: RecordItems) -> None:
         path_of = lambda n, f=facet, v=value: site.urls.facet(f.url_prefix, v.id, n)
         counts = kind_counts(value.records)
         # What every page of this value shows besides its own records: not the value's whole record list.
-        shared = (facet.key, value.id, value.name, ancestors, [(c.id, c.name, len(c.records)) for c in children],
-                  counts, feed)
+        shared = repr((facet.key, value.id, value.name, ancestors, [(c.id, c.name, len(c.records)) for c in children],
+                       counts, feed))
         for pagination, shown in paginate(value.records, size, path_of):
             page_items = ItemList(shown, FACET_ITEM, items)
-            site.render("facet.html", pagination.path, made_from=(shared, pagination, page_items.made_from(site)),
+            made_from = f"{shared}|{pagination.made_from}|{page_items.made_from(site)}"
+            site.render("facet.html", pagination.path, made_from=made_from,
                         title=f"{facet.label}：{value.name}", facet=facet, value=value, ancestors=ancestors,
                         children=children, counts=counts, items=page_items, pagination=pagination, feeds=[feed])
 
@@ -312,8 +322,8 @@ def write_facet_indexes(site: Site) -> None:
             groups = _circumstance_groups(site)
         else:
             groups = [("", facet_tree(site, facet.key))]
-        shown = [(heading, _tree_shown(nodes)) for heading, nodes in groups]
-        site.render("facet_index.html", site.urls.facet_index(facet.url_prefix), made_from=(facet, shown),
+        shown = repr((facet, [(heading, _tree_shown(nodes)) for heading, nodes in groups]))
+        site.render("facet_index.html", site.urls.facet_index(facet.url_prefix), made_from=shown,
                     title=facet.label, facet=facet, groups=groups)
 
 
@@ -375,29 +385,52 @@ def record_page(site: Site, record: Record) -> str:
         **extra)
 
 
-def write_records(site: Site, share: int = 0, shares: int = 1) -> None:
-    """Write the pages of every ``shares``-th public record from ``share`` on (all of them by default).
+def write_records(site: Site, records: Sequence[Record], share: int = 0, shares: int = 1) -> int:
+    """Write the pages of every ``shares``-th record of ``records`` from ``share`` on; returns how many were made.
 
     A record page shows the record and build-wide things only (vocabularies,
     URLs, the facet pages of its own values, which exist because it is public),
     so the record alone, by its file digest, keys the page; its context is
     made only when the page is.
     """
-    for record in site.publication.records[share::shares]:
+    made = 0
+
+    def make(record: Record) -> str:
+        nonlocal made
+        made += 1
+        return record_page(site, record)
+
+    for record in records[share::shares]:
         path = site.urls.record(record.url_kind, record.id)
-        site.write_keyed(path, lambda record=record: record_page(site, record), "record page", record)
+        made_from = site.fingerprints.of_record(record)  # a string: the cheapest thing to key 20,000 pages by
+        site.write_keyed(path, lambda record=record: make(record), "record page", made_from)
+    return made
+
+
+def write_all_records(site: Site) -> None:
+    """Every record page: here while most are reused (an edit), on every core once many must be made."""
+    records = site.publication.records
+    checked = 0
+    while checked < len(records):
+        batch = records[checked:checked + FORK_BATCH]
+        checked += len(batch)
+        if write_records(site, batch) >= FORK_AFTER_MADE:
+            break
+    rest = records[checked:]
+    if rest:
+        in_forked_workers(site, lambda share, shares: write_records(site, rest, share, shares))
 
 
 def write_tombstones(site: Site) -> None:
     for tombstone in site.publication.tombstones:
-        site.render("tombstone.html", site.urls.record(tombstone.url_kind, tombstone.id),
+        site.render("tombstone.html", site.urls.record(tombstone.url_kind, tombstone.id), made_from=repr(tombstone),
                     title=tombstone.title, tombstone=tombstone, kind=KIND_BY_NAME[tombstone.kind])
 
 
 def write_redirects(site: Site) -> None:
     for (url_kind, old_id), record in sorted(site.publication.redirects.items()):
         target = site.urls.record(record.url_kind, record.id)
-        site.render("redirect.html", site.urls.record(url_kind, old_id),
+        site.render("redirect.html", site.urls.record(url_kind, old_id), made_from=repr((record.title, old_id, target)),
                     title=record.title, old_id=old_id, target=target)
 
 
@@ -427,17 +460,28 @@ def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
         yield urls.record(record.url_kind, record.id), record.last_changed
 
 
+def prepare_templates(site: Site) -> None:
+    """Templates are compiled once per template change, not per build, and checked once per build."""
+    site.env.auto_reload = False  # they do not change during a build: no stat() per template per page
+    cache_dir = site.setting("GONGKAI_CACHE_PATH")
+    if cache_dir and site.env.bytecode_cache is None:
+        folder = Path(cache_dir) / "templates"
+        folder.mkdir(parents=True, exist_ok=True)
+        site.env.bytecode_cache = FileSystemBytecodeCache(str(folder))  # keyed by each template's source
+
+
 def write_pages(site: Site) -> None:
     """Write every HTML page of the records; record pages last, so a record's URL always wins."""
-    site.env.auto_reload = False  # templates do not change during a build: no stat() per template per page
+    prepare_templates(site)
     items = RecordItems(site)
-    write_home(site, items)
-    write_listings(site, items)
+    by_kind = {kind.kind: site.publication.of_kind(kind.kind) for kind in KINDS}
+    write_home(site, items, by_kind)
+    write_listings(site, items, by_kind)
     write_facets(site, items)
     write_facet_indexes(site)
     write_stats(site)
     write_redirects(site)
     write_tombstones(site)
-    for template in {f"record_{record.kind}.html" for record in site.publication.records}:
+    for template in (f"record_{kind.kind}.html" for kind in KINDS):
         site.env.get_template(template)  # compiled once, before the workers fork
-    in_forked_workers(site, lambda share, shares: write_records(site, share, shares))
+    write_all_records(site)

@@ -45,13 +45,13 @@ class Site:
     def setting(self, name: str, default: Any = None) -> Any:
         return self.settings.get(name, default)
 
-    def render(self, template: str, path: str, made_from: Any = None, **context: Any) -> None:
+    def render(self, template: str, path: str, made_from: str | None = None, **context: Any) -> None:
         """Render ``template`` to the site path ``path`` (``page_path`` is set for the template).
 
         The page is made again only when its template, what it is made from or
         the build's global key changed since the previous build. What it is made
-        from is ``made_from`` when given (cheaper to digest than the context,
-        and it must cover every record-derived thing the page shows), else the
+        from is ``made_from`` when given (a string saying it, cheaper than walking
+        the context; it must cover every record-derived thing the page shows), else the
         context itself; templates must therefore read records only from
         ``context`` (globals are build-wide: settings, vocabularies, URLs).
         """
@@ -64,5 +64,5 @@ class Site:
 
     def write_keyed(self, path: str, make: Callable[[], str | bytes], *made_from: Any) -> None:
         """Write ``make()`` at ``path``, or reuse the previous build's file if ``made_from`` is unchanged."""
-        key = self.fingerprints.key(self.global_key, path, made_from)
+        key = self.fingerprints.key(self.global_key, path, *made_from)
         self.output.write_keyed(path, key, make)
