@@ -28,7 +28,7 @@ from .facets import FACET_BY_KEY, FACETS, Facet, Facets, FacetValue, year_of
 from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
 from .site import Site
 from .urls import Urls
-from .workers import in_forked_workers
+from .workers import ForkedWork
 
 HOME_NEWEST = 5
 """Newest records of each kind on the home page (keeps it well under 60 KB)."""
@@ -407,8 +407,9 @@ def write_records(site: Site, records: Sequence[Record], share: int = 0, shares:
     return made
 
 
-def write_all_records(site: Site) -> None:
-    """Every record page: here while most are reused (an edit), on every core once many must be made."""
+def start_record_pages(site: Site) -> ForkedWork | None:
+    """Record pages: checked here while most are reused (an edit); once many must be made, the
+    rest go to forked workers, returned running so that this process can do other pages meanwhile."""
     records = site.publication.records
     checked = 0
     while checked < len(records):
@@ -417,8 +418,7 @@ def write_all_records(site: Site) -> None:
         if write_records(site, batch) >= FORK_AFTER_MADE:
             break
     rest = records[checked:]
-    if rest:
-        in_forked_workers(site, lambda share, shares: write_records(site, rest, share, shares))
+    return ForkedWork(site, lambda share, shares: write_records(site, rest, share, shares)) if rest else None
 
 
 def write_tombstones(site: Site) -> None:
@@ -471,17 +471,24 @@ def prepare_templates(site: Site) -> None:
 
 
 def write_pages(site: Site) -> None:
-    """Write every HTML page of the records; record pages last, so a record's URL always wins."""
+    """Write every HTML page of the records: record pages in forked workers while this process does the rest."""
     prepare_templates(site)
     items = RecordItems(site)
-    by_kind = {kind.kind: site.publication.of_kind(kind.kind) for kind in KINDS}
-    write_home(site, items, by_kind)
-    write_listings(site, items, by_kind)
-    write_facets(site, items)
-    write_facet_indexes(site)
-    write_stats(site)
-    write_redirects(site)
-    write_tombstones(site)
     for template in (f"record_{kind.kind}.html" for kind in KINDS):
         site.env.get_template(template)  # compiled once, before the workers fork
-    write_all_records(site)
+    write_redirects(site)
+    write_tombstones(site)  # before the record pages, so a record's URL always wins
+    record_pages = start_record_pages(site)
+    try:
+        by_kind = {kind.kind: site.publication.of_kind(kind.kind) for kind in KINDS}
+        write_home(site, items, by_kind)
+        write_listings(site, items, by_kind)
+        write_facets(site, items)
+        write_facet_indexes(site)
+        write_stats(site)
+    except BaseException:
+        if record_pages is not None:
+            record_pages.cancel()
+        raise
+    if record_pages is not None:
+        record_pages.finish()

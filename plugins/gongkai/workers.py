@@ -1,10 +1,11 @@
-"""Output work split over forked worker processes, one share each, on every core.
+"""Output work split over forked worker processes, one share at a time, on every core.
 
 Rendering thousands of pages is CPU-bound Python; the workers are forked once
 everything they read is in memory (records, facets, the compiled templates),
 so nothing is pickled to them and the memory they only read stays shared.
 Each worker writes its files through its own copy of ``site.output`` and
-sends back what it wrote; the parent takes it over (``OutputTree.absorb``).
+sends back what it wrote; the parent takes it over (``OutputTree.absorb``),
+and may do other work of its own meanwhile.
 """
 
 from __future__ import annotations
@@ -36,21 +37,48 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def in_forked_workers(site: Site, work: Share, workers: int | None = None, shares_per_worker: int = 4) -> None:
-    """Run ``work`` over all its shares: in forked workers when there are several cores, else here."""
-    global _job
-    workers = workers or available_cores()
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        work(0, 1)
-        return
-    shares = workers * shares_per_worker  # small shares even out the workers' finishing times
-    _job = (site, work, shares)
-    gc.freeze()  # the collector would otherwise touch, and so copy, every inherited object
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_run_share, range(shares), chunksize=1)
-    finally:
-        gc.unfreeze()
-        _job = None
-    for keys, written, reused in results:
-        site.output.absorb(keys, written, reused)
+class ForkedWork:
+    """``work`` running in forked workers (or, with one core, done at once here) until ``finish()``."""
+
+    def __init__(self, site: Site, work: Share, workers: int | None = None, shares_per_worker: int = 4):
+        global _job
+        self.site = site
+        workers = workers or available_cores()
+        self._pool = None
+        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            work(0, 1)
+            return
+        shares = workers * shares_per_worker  # small shares even out the workers' finishing times
+        _job = (site, work, shares)
+        gc.freeze()  # the collector would otherwise touch, and so copy, every inherited object
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(workers)  # forks them now
+            self._results = self._pool.map_async(_run_share, range(shares), chunksize=1)
+        finally:
+            gc.unfreeze()
+            _job = None
+
+    def cancel(self) -> None:
+        """Stop the workers (this process failed; what they wrote is thrown away with the build)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def finish(self) -> None:
+        """Wait for the workers and take over the files they wrote (re-raises a worker's error)."""
+        if self._pool is None:
+            return
+        try:
+            results = self._results.get()
+        finally:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+        for keys, written, reused in results:
+            self.site.output.absorb(keys, written, reused)
+
+
+def in_forked_workers(site: Site, work: Share, workers: int | None = None) -> None:
+    """Run ``work`` over all its shares and wait for it."""
+    ForkedWork(site, work, workers).finish()
