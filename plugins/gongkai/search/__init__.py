@@ -25,12 +25,14 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Iterator
 
 from ..records import RECORD_TYPES
 from ..site import Site
-from .documents import KIND_ORDER, SearchDoc, search_documents
+from .blockcache import Block, BlockCache, block_bounds
+from .documents import FIELDS, KIND_ORDER, SearchDoc, ordered_records, search_documents
 from .index import final_output, whoosh_dir, write_whoosh
-from .postings import build_postings
+from .postings import AnalyzedBlock, Postings, analyze_block, merge_blocks
 from .shards import build_static_index, doc_files, numbering
 
 INDEX_ROOT = "search/index/"
@@ -87,13 +89,9 @@ def write_search(site: Site) -> None:
     started = clock = time.perf_counter()
     cpu_started, child_cpu_started = time.process_time(), _children_cpu()
     vocab = site.publication.vocab
-    docs, texts = search_documents(site)
-    timings["documents"] = time.perf_counter() - clock
     writer = None
     try:
-        clock = time.perf_counter()
-        postings = build_postings(texts, len(docs))
-        del texts
+        docs, postings, analyzed_blocks = _analyze(site)
         _return_free_memory()
         timings["analyze"] = time.perf_counter() - clock
 
@@ -138,6 +136,7 @@ def write_search(site: Site) -> None:
     if isinstance(report, dict):
         report["search"] = {
             "documents": len(docs),
+            "blocks_analyzed": analyzed_blocks,
             "terms": terms,
             "shards": shards,
             "static_bytes": size,
@@ -145,6 +144,35 @@ def write_search(site: Site) -> None:
             "whoosh_dir": str(whoosh_target),
             "seconds": timings,
         }
+
+
+def _analyze(site: Site) -> tuple[list[SearchDoc], Postings, int]:
+    """The documents and postings of the public records; only the blocks whose records changed since
+    the previous build are analyzed (``blockcache.py``). Also how many blocks were."""
+    records = ordered_records(site)
+    cache_dir = site.setting("GONGKAI_CACHE_PATH")
+    cache = BlockCache(Path(cache_dir) if cache_dir else None, site.global_key)
+    digests = site.fingerprints.digests
+    docs: list[SearchDoc] = []
+    analyzed = 0
+
+    def blocks() -> Iterator[AnalyzedBlock]:
+        nonlocal analyzed
+        for first, end in block_bounds([r.id for r in records]):
+            part = records[first:end]
+            key = cache.key([r.id for r in part], [digests.get(r.id) for r in part])
+            block = cache.load(key)
+            if block is None:
+                block_docs, texts = search_documents(site, part)
+                block = Block(block_docs, analyze_block(texts))
+                cache.save(key, block)
+                analyzed += 1
+            docs.extend(block.numbered_from(first))
+            yield block.analysis
+
+    postings = merge_blocks(blocks(), FIELDS, len(records))
+    cache.prune()
+    return docs, postings, analyzed
 
 
 def _render_page(site: Site, index_path: str, labels: dict[str, str]) -> None:

@@ -101,20 +101,25 @@ def _details(record: Record, vocab) -> list[object]:
     return values
 
 
-def search_documents(site: Site) -> tuple[list[SearchDoc], dict[str, list[str]]]:
-    """The public records of ``site`` as numbered search documents, and their texts: field → one per document.
+def ordered_records(site: Site) -> list[Record]:
+    """The public records in document order: year (newest first), kind, region, then newest first."""
+    vocab = site.publication.vocab
+    region_rank = {entry.id: i for i, entry in enumerate(vocab.regions)}
+    return sorted(  # stable: newest first within a run
+        site.publication.records,
+        key=lambda r: (-int(year_of(r)), KIND_ORDER.index(r.kind), region_rank.get(r.region, len(region_rank))),
+    )
+
+
+def search_documents(site: Site, records: list[Record], first: int = 0) -> tuple[list[SearchDoc], dict[str, list[str]]]:
+    """``records`` as search documents numbered from ``first``, and their texts: field → one per document.
 
     The texts are kept apart so they can be dropped once analyzed: they are most of the corpus's memory.
     """
     vocab = site.publication.vocab
-    region_rank = {entry.id: i for i, entry in enumerate(vocab.regions)}
-    records = sorted(  # stable: newest first within a run
-        site.publication.records,
-        key=lambda r: (-int(year_of(r)), KIND_ORDER.index(r.kind), region_rank.get(r.region, len(region_rank))),
-    )
     docs = []
     texts: dict[str, list[str]] = {f: [] for f in FIELDS}
-    for n, record in enumerate(records):
+    for n, record in enumerate(records, first):
         body = plain_text(site.body_html(record))
         snippet = _join([record.summary, body])[:SNIPPET_CHARS]
         docs.append(SearchDoc(

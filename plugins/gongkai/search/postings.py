@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -136,31 +136,76 @@ def _field_keys(values: list[str], first: int, words: dict[str, int]) -> tuple[n
     return key, np.concatenate([doc_of[pairs], doc_of[singles], doc_of[starts]])
 
 
-def build_postings(texts: dict[str, list[str]], doc_count: int) -> Postings:
-    """Analyze ``texts`` (field → one text per document) into postings sorted by term text, document, field.
+@dataclass
+class AnalyzedBlock:
+    """The analysis of a run of consecutive documents, on its own: what the build cache keeps.
 
-    A batch of documents at a time: each batch's tokens are counted per (term,
-    document, field) and kept compact (the batch's own term numbers); then the
-    terms of all batches are numbered in text order and every batch's rows are
-    placed at their term's place (a counting sort), documents ascending.
+    Its document numbers count from the block's first document and its words
+    are numbered in its own ``words``, so the same records analyze to the same
+    block wherever they stand in the corpus (``search/blockcache.py``).
+    """
+
+    keys: np.ndarray
+    """The block's distinct term keys (bigrams and unigrams by code point, words ``_WORD_BASE`` + index in ``words``)."""
+    words: list[str]
+    local: np.ndarray
+    """Per row (term, document, field): index into ``keys``."""
+    doc_field: np.ndarray
+    """Per row: document (from the block's first) << 2 | field."""
+    tf: np.ndarray
+    lengths: np.ndarray
+    """Tokens per (document, field)."""
+
+
+def analyze_block(texts: dict[str, list[str]]) -> AnalyzedBlock:
+    """Count the tokens of a few documents (field → one text per document) per (term, document, field)."""
+    doc_count = len(next(iter(texts.values()))) if texts else 0
+    words: dict[str, int] = {}
+    lengths = np.zeros((doc_count, len(texts)), dtype=np.int32)
+    composites = []
+    for fieldno, values in enumerate(texts.values()):
+        key, doc = _field_keys(values, 0, words)
+        composites.append(key << (_DOC_BITS + 2) | doc << 2 | fieldno)
+        lengths[:, fieldno] = np.bincount(doc, minlength=doc_count)
+    unique, tf = np.unique(np.concatenate(composites), return_counts=True)
+    del composites
+    keys, local = np.unique(unique >> (_DOC_BITS + 2), return_inverse=True)
+    doc_field = (unique & ((1 << (_DOC_BITS + 2)) - 1)).astype(np.int32)
+    return AnalyzedBlock(keys, list(words), _compact(local), doc_field, _compact(tf), lengths)
+
+
+def build_postings(texts: dict[str, list[str]], doc_count: int) -> Postings:
+    """Analyze ``texts`` (field → one text per document) into postings sorted by term text, document, field."""
+    blocks = (analyze_block({name: values[first:end] for name, values in texts.items()})
+              for first, end in _batches(texts, doc_count))
+    return merge_blocks(blocks, tuple(texts), doc_count)
+
+
+def merge_blocks(blocks: Iterable[AnalyzedBlock], fields: tuple[str, ...], doc_count: int) -> Postings:
+    """The postings of consecutive blocks (documents 0… in order), sorted by term text, document, field.
+
+    The terms of all blocks are numbered in text order, then every block's rows
+    are placed at their term's place (a counting sort), documents ascending.
     """
     if doc_count >= _MAX_DOCS:
         raise ValueError(f"at most {_MAX_DOCS - 1} documents can be indexed")
-    fields = tuple(texts)
     words: dict[str, int] = {}
     lengths = np.zeros((doc_count, len(fields)), dtype=np.int32)
     batches = []  # (the batch's distinct term keys, row → index into them, doc << 2 | field, tf)
-    for first, end in _batches(texts, doc_count):
-        composites = []
-        for fieldno, name in enumerate(fields):
-            key, doc = _field_keys(texts[name][first:end], first, words)
-            composites.append(key << (_DOC_BITS + 2) | doc << 2 | fieldno)
-            lengths[first:end, fieldno] = np.bincount(doc - first, minlength=end - first)
-        unique, tf = np.unique(np.concatenate(composites), return_counts=True)
-        del composites
-        batch_keys, local = np.unique(unique >> (_DOC_BITS + 2), return_inverse=True)
-        batches.append((batch_keys, _compact(local), (unique & ((1 << (_DOC_BITS + 2)) - 1)).astype(np.int32), _compact(tf)))
-        del unique, tf, local
+    first = 0
+    for block in blocks:
+        end = first + len(block.lengths)
+        lengths[first:end] = block.lengths
+        keys = block.keys
+        if block.words:  # the block's word numbers → the corpus's
+            numbers = np.asarray([words.setdefault(w, len(words)) for w in block.words], dtype=np.int64)
+            is_word = keys >= _WORD_BASE
+            keys = keys.copy()
+            keys[is_word] = numbers[keys[is_word] - _WORD_BASE] + _WORD_BASE
+        batches.append((keys, block.local, block.doc_field + (first << 2), block.tf))
+        first = end
+    if first != doc_count:
+        raise ValueError(f"blocks hold {first} documents, not {doc_count}")
     keys = np.unique(np.concatenate([b[0] for b in batches])) if batches else np.zeros(0, dtype=np.int64)
     word_list = list(words)
     texts_of = [_term_text(k, word_list) for k in keys.tolist()]
