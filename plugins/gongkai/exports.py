@@ -28,12 +28,9 @@ build serialises on every core (forked workers).
 from __future__ import annotations
 
 import csv
-import gc
 import hashlib
 import io
 import json
-import multiprocessing
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -42,6 +39,7 @@ from .fragments import FragmentStore
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
 from .records import RECORD_TYPES, Record
 from .site import Site
+from .workers import ForkedWork
 
 LIST_SEPARATOR = "|"
 ESCAPE = "\\"
@@ -253,37 +251,17 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
         store.add(key, (json_line, lines.line(csv_row(data, columns[record.kind]))))
 
 
-_job: tuple[Site, FragmentStore, list[Record], list[str], int] | None = None
-"""What the forked workers serialise (inherited, never pickled)."""
-
-
-def _serialise_share(share: int) -> tuple[dict, dict[str, str], set[str], int]:
-    assert _job is not None
-    site, store, records, keys, shares = _job
-    output = site.output
-    output.keys, output.written, output.reused = {}, set(), 0  # report only this share's files
-    _serialise(site, store, records[share::shares], keys[share::shares])
-    return store.made_here(keys[share::shares]), output.keys, output.written, output.reused
-
-
 def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> None:
     """``_serialise`` on every core when there are many records; what the workers made is taken over here."""
-    global _job
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if len(records) < PARALLEL_THRESHOLD or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if len(records) < PARALLEL_THRESHOLD:
         _serialise(site, store, records, keys)
         return
-    shares = workers * SHARES_PER_WORKER
-    _job = (site, store, records, keys, shares)
-    gc.freeze()  # the collector would otherwise touch, and so copy, every inherited object
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for fragments, written_keys, written, reused in pool.imap_unordered(_serialise_share, range(shares)):
-                store.adopt(fragments)
-                site.output.absorb(written_keys, written, reused)
-    finally:
-        gc.unfreeze()
-        _job = None
+
+    def share_work(share: int, shares: int) -> dict:
+        _serialise(site, store, records[share::shares], keys[share::shares])
+        return store.made_here(keys[share::shares])
+
+    ForkedWork(site, share_work, shares_per_worker=SHARES_PER_WORKER, adopt=store.adopt).finish()
 
 
 def write_exports(site: Site) -> None:

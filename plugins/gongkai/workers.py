@@ -13,24 +13,34 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from typing import Callable
+from typing import Any, Callable
 
 from .site import Site
 
-Share = Callable[[int, int], None]
-"""``work(share, shares)``: do the ``share``-th of ``shares`` parts of the work."""
+Share = Callable[[int, int], Any]
+"""``work(share, shares)``: do the ``share``-th of ``shares`` parts of the work; may return what the
+parent should take over besides the files (see ``ForkedWork``'s ``adopt``)."""
 
 _job: tuple[Site, Share, int] | None = None
 """What the forked workers run (inherited, never pickled)."""
 
 
-def _run_share(share: int) -> tuple[dict[str, str], set[str], int]:
+def _run_share(share: int) -> tuple[dict[str, str], set[str], int, Any]:
     assert _job is not None
     site, work, shares = _job
     output = site.output
     output.keys, output.written, output.reused = {}, set(), 0  # report only this share's files
-    work(share, shares)
-    return output.keys, output.written, output.reused
+    made = work(share, shares)
+    return output.keys, output.written, output.reused, made
+
+
+def _freeze_for_fork() -> Callable[[], None]:
+    """Keep the garbage collector off every object a forked child inherits (touching one copies its
+    memory page); returns what undoes it in the parent. Objects someone froze before (the catalog's
+    loaded records) stay frozen."""
+    frozen_before = gc.get_freeze_count()
+    gc.freeze()
+    return (lambda: None) if frozen_before else gc.unfreeze
 
 
 def available_cores() -> int:
@@ -40,9 +50,19 @@ def available_cores() -> int:
 class ForkedWork:
     """``work`` running in forked workers (or, with one core, done at once here) until ``finish()``."""
 
-    def __init__(self, site: Site, work: Share, workers: int | None = None, shares_per_worker: int = 4):
+    def __init__(
+        self,
+        site: Site,
+        work: Share,
+        workers: int | None = None,
+        shares_per_worker: int = 4,
+        adopt: Callable[[Any], None] | None = None,
+    ):
+        """``adopt`` is given what each forked share's ``work`` returned (with one core, ``work`` runs
+        here and has nothing to hand over)."""
         global _job
         self.site = site
+        self._adopt = adopt
         workers = workers or available_cores()
         self._pool = None
         if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
@@ -50,12 +70,12 @@ class ForkedWork:
             return
         shares = workers * shares_per_worker  # small shares even out the workers' finishing times
         _job = (site, work, shares)
-        gc.freeze()  # the collector would otherwise touch, and so copy, every inherited object
+        thaw = _freeze_for_fork()
         try:
             self._pool = multiprocessing.get_context("fork").Pool(workers)  # forks them now
             self._results = self._pool.map_async(_run_share, range(shares), chunksize=1)
         finally:
-            gc.unfreeze()
+            thaw()
             _job = None
 
     def cancel(self) -> None:
@@ -75,8 +95,10 @@ class ForkedWork:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
-        for keys, written, reused in results:
+        for keys, written, reused, made in results:
             self.site.output.absorb(keys, written, reused)
+            if self._adopt is not None:
+                self._adopt(made)
 
 
 def in_forked_workers(site: Site, work: Share, workers: int | None = None) -> None:
