@@ -17,7 +17,9 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from conftest import ROOT, build, case_record, new_data_dir, write_record
+from conftest import ROOT, build, build_epoch, case_record, new_data_dir, write_record
+
+from gongkai.build import build_site
 
 from gongkai.search.analysis import fold, query_terms, tokens, traditional_to_simplified
 from gongkai.search.index import whoosh_dir
@@ -125,6 +127,40 @@ def test_an_edit_rewrites_only_what_it_touches(tmp_path):
     write_record(data, "case", case_record("t-edit-9", title="新增记录"))
     build(data, output)
     assert not _static_files(output).keys() & after.keys()
+
+
+def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
+    """A rebuild takes the analysis of unchanged records and the encoded entries of unchanged terms from
+    the build cache; after an edit, an addition and a removal its search files and whoosh's answers
+    are a clean build's."""
+    monkeypatch.setattr("gongkai.search.blockcache.BLOCK_DOCS", 3)  # several blocks and units even for a few records
+    monkeypatch.setattr("gongkai.search.shards.UNIT_TERMS", 4)
+    data = new_data_dir(tmp_path / "data")
+    topics = ["交通运输安全", "应急管理值班", "生态环境保护", "住房公积金", "教育经费使用", "水利工程建设",
+              "食品药品监管", "安全生产检查", "扶贫资金管理", "城市规划审批", "国有资产处置", "公共卫生防疫"]
+    files = [write_record(data, "case", case_record(f"t-cache-{i}", title=f"{topic}问题通报", body=f"{topic}中发现问题，已责令整改。"))
+             for i, topic in enumerate(topics)]
+    cached, report = tmp_path / "cached", {}
+
+    def rebuild() -> None:
+        with build_epoch():
+            build_site(data, cached, cache_dir=tmp_path / "cache", overrides={"SITEURL": "http://example.test/gongkai", "GONGKAI_REPORT": report})
+
+    rebuild()
+    changes = [
+        lambda: write_record(data, "case", case_record("t-cache-5", title="水利工程建设整改情况通报", body="水利工程中发现问题，已整改。")),
+        lambda: write_record(data, "case", case_record("t-cache-new", title="新增记录通报")),
+        lambda: files[8].unlink(),
+    ]
+    for step, change in enumerate(changes):
+        change()
+        rebuild()
+        assert report["search"]["blocks_analyzed"] <= 2  # of about 4
+        clean = tmp_path / f"clean-{step}"
+        build(data, clean)
+        assert _static_files(cached) == _static_files(clean)
+        for query in ("整改", "通报", "水利工程"):
+            assert [(h.n, h.score) for h in search(cached, query).hits] == [(h.n, h.score) for h in search(clean, query).hits]
 
 
 # --- the page in Chromium ----------------------------------------------------------------------

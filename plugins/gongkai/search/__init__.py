@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from ..buildcache import PickleCache
 from ..records import RECORD_TYPES
 from ..site import Site
 from .blockcache import Block, BlockCache, block_bounds
@@ -103,7 +104,12 @@ def write_search(site: Site) -> None:
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         docs_folder = f"{DOCS_ROOT}{numbering(docs)}/"
-        static = build_static_index(docs, postings, vocab, labels, docs_folder)
+        encoded = _encoded_units(site)
+        known = encoded.load() if encoded else {}
+        static = build_static_index(docs, postings, vocab, labels, docs_folder, known)
+        if encoded and static.units.keys() != known.keys():
+            encoded.save(static.units)
+        del known
         del postings  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
         for name, data in sorted(static.files.items()):
@@ -173,6 +179,12 @@ def _analyze(site: Site) -> tuple[list[SearchDoc], Postings, int]:
     postings = merge_blocks(blocks(), FIELDS, len(records))
     cache.prune()
     return docs, postings, analyzed
+
+
+def _encoded_units(site: Site) -> PickleCache | None:
+    """Where the encoded shard entries of the previous build are kept (``shards.encode_postings``)."""
+    cache_dir = site.setting("GONGKAI_CACHE_PATH")
+    return PickleCache(Path(cache_dir) / "search-terms.pickle", site.global_key) if cache_dir and site.global_key else None
 
 
 def _render_page(site: Site, index_path: str, labels: dict[str, str]) -> None:

@@ -164,22 +164,83 @@ def _combos(term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray
     return term[starts], doc[starts], combo, np.frombuffer(data, dtype=np.uint8), at[value_start]
 
 
-def encode_postings(postings: Postings) -> tuple[int, dict[str, bytes]]:
-    """The term shards: (number of shards, file name → bytes)."""
+UNIT_TERMS = 16
+"""Terms per unit of encoding on average: an edit encodes again the units of the terms it touches."""
+UNIT_ROWS = 1 << 18
+"""Consecutive units to encode are encoded together up to about this many postings (memory stays bounded)."""
+
+
+def _units(hashes: list[int]) -> list[tuple[int, int]]:
+    """Term ranges ``[low, high)`` that are encoded or found again whole; a unit ends after a term
+    whose hash says so (other bits than the shard's), so units depend on their terms only."""
+    bounds, low = [], 0
+    for t, h in enumerate(hashes):
+        if (h >> 24) % UNIT_TERMS == 0:
+            bounds.append((low, t + 1))
+            low = t + 1
+    if low < len(hashes):
+        bounds.append((low, len(hashes)))
+    return bounds
+
+
+def _unit_key(postings: Postings, low: int, high: int, length_bytes: np.ndarray) -> str:
+    """A digest of everything the entries of the terms ``[low, high)`` are made of."""
+    rows = slice(int(postings.starts[low]), int(postings.starts[high]))
+    doc, field = postings.doc[rows], postings.field[rows]
+    digest = hashlib.blake2b(f"{FORMAT}\0{len(FIELDS)}\0".encode(), digest_size=16)
+    digest.update("\0".join(postings.terms[low:high]).encode("utf-8"))
+    digest.update(np.diff(postings.starts[low:high + 1]).astype(np.int64).tobytes())
+    digest.update(doc.astype(np.int32).tobytes())
+    digest.update(field.astype(np.int8).tobytes())
+    digest.update(postings.tf[rows].astype(np.int32).tobytes())
+    digest.update(length_bytes[doc, field].tobytes())
+    return digest.hexdigest()
+
+
+def encode_postings(postings: Postings, known: dict[str, list[bytes]] | None = None
+                    ) -> tuple[int, dict[str, bytes], dict[str, list[bytes]]]:
+    """The term shards: (number of shards, file name → bytes), and the entries of every unit of terms.
+
+    ``known`` holds the entries of units an earlier build encoded (by ``_unit_key``): those are
+    taken as they are, and only the units whose postings changed are encoded.
+    """
     length_bytes = postings.length_bytes()
-    entries: list[bytes] = []
-    for low, high, rows in postings.chunks():
-        entries += _encode_terms(
+    hashes = [term_hash(t) for t in postings.terms]
+    entries: list[bytes] = [b""] * len(postings.terms)
+    units: dict[str, list[bytes]] = {}
+    pending: list[tuple[int, int, str]] = []  # consecutive units still to encode
+
+    def encode_pending() -> None:
+        low, high = pending[0][0], pending[-1][1]
+        rows = slice(int(postings.starts[low]), int(postings.starts[high]))
+        entries[low:high] = _encode_terms(
             postings.terms[low:high], postings.term_numbers(low, high), postings.doc[rows], postings.field[rows],
             postings.tf[rows], length_bytes,
         )
+        for unit_low, unit_high, key in pending:
+            units[key] = entries[unit_low:unit_high]
+        pending.clear()
+
+    for low, high in _units(hashes):
+        key = _unit_key(postings, low, high, length_bytes)
+        found = (known or {}).get(key)
+        if found is not None and len(found) == high - low:
+            entries[low:high] = units[key] = found
+            continue
+        if pending and (pending[-1][1] != low or postings.starts[high] - postings.starts[pending[0][0]] > UNIT_ROWS):
+            encode_pending()
+        pending.append((low, high, key))
+    if pending:
+        encode_pending()
+
     shards = 1
     while sum(map(len, entries)) / shards > SHARD_BYTES:
         shards *= 2
     by_shard: dict[int, list[bytes]] = {}
-    for text, entry in zip(postings.terms, entries):
-        by_shard.setdefault(term_shard(text, shards), []).append(entry)
-    return shards, {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(by_shard.items())}
+    for h, entry in zip(hashes, entries):
+        by_shard.setdefault(h % shards, []).append(entry)
+    files = {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(by_shard.items())}
+    return shards, files, units
 
 
 def _encode_terms(texts: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
@@ -229,6 +290,8 @@ class StaticIndex:
     """Path inside ``search/index/<version>/`` → content (shards and ``meta.json``)."""
     shards: int
     terms: int
+    units: dict[str, list[bytes]]
+    """The encoded entries of every unit of terms, by ``_unit_key``: what the next build may take again."""
 
 
 def _groups(docs: list[SearchDoc], region_no: dict[str, int], year_no: dict[str, int]) -> list[list[int]]:
@@ -285,14 +348,14 @@ def _version(docs: list[SearchDoc], shards: int) -> str:
 
 
 def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str],
-                       docs_folder: str) -> StaticIndex:
+                       docs_folder: str, known: dict[str, list[bytes]] | None = None) -> StaticIndex:
     """The term shards and ``meta.json`` of the static index, in memory; ``doc_files`` (written
     into the site folder ``docs_folder``, beside ``search/index/``) are the rest."""
-    shards, files = encode_postings(postings)
+    shards, files, units = encode_postings(postings, known)
     meta = _meta(docs, vocab, kind_labels, postings, shards)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
     files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return StaticIndex(_version(docs, shards), files, shards, len(postings.terms))
+    return StaticIndex(_version(docs, shards), files, shards, len(postings.terms), units)
 
 
 def doc_files(docs: list[SearchDoc]) -> Iterator[tuple[str, bytes]]:
