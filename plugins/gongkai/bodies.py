@@ -1,10 +1,12 @@
-"""Rendering every public record's body once: in parallel, and never again for the same text.
+"""Rendering every public record's body once: in parallel, and never again for the same record file.
 
-Markdown rendering is the largest single cost of a build (Python-Markdown
-takes milliseconds per body). Bodies are rendered before the output steps, on
-all cores when there are many, and kept in a cache keyed by the body text and
-the code's fingerprint (``buildcache``), so a rebuild renders only the bodies
-that changed. Every output step then reads ``Site.body_html``.
+Markdown rendering is the largest single cost of a clean build (Python-Markdown
+takes about a millisecond per body). Bodies are rendered before the output
+steps, on all cores when there are many, and kept between builds in a
+``FragmentStore`` under the record's file digest (the code's fingerprint is
+the store's salt), so a rebuild renders only the bodies of changed records.
+Nothing is held in memory: an output step asks ``Site.body_html`` for a body
+when it needs one, and only the pages, feeds and fragments made again do.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
-from .buildcache import PickleCache, code_fingerprint
+from .buildcache import code_fingerprint
+from .fragments import FragmentStore
 from .markup import render_body
 from .records import Record
 
@@ -23,32 +26,46 @@ PARALLEL_THRESHOLD = 200
 """Below this many bodies to render, worker processes cost more than they save."""
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _render_many(texts: list[str]) -> list[bytes]:
+    return [render_body(text).encode("utf-8") for text in texts]
 
 
-def _render_many(texts: list[str]) -> list[str]:
-    return [render_body(text) for text in texts]
+class Bodies:
+    """Sanitized body HTML by record id, read from the store when asked for."""
+
+    def __init__(self, store: FragmentStore, keys: dict[str, str]):
+        self._store = store
+        self._keys = keys
+        """Record id → the key of its body in the store (records with a body only)."""
+
+    def get(self, record_id: str) -> str | None:
+        key = self._keys.get(record_id)
+        return None if key is None else self._store.part(key, 0).decode("utf-8")
+
+    def save(self) -> None:
+        """Keep the bodies this build used for the next one (or remove a temporary store)."""
+        self._store.save()
 
 
-def render_bodies(records: Iterable[Record], cache_dir: Path | None = None, workers: int | None = None) -> dict[str, str]:
-    """Sanitized body HTML by record id, for every record that has a body."""
-    cache = PickleCache(Path(cache_dir) / "bodies.pickle", code_fingerprint()) if cache_dir else None
-    known: dict[str, str] = cache.load() if cache else {}
-    by_digest: dict[str, str] = {}
-    wanted: dict[str, str] = {}  # record id → body digest
-    missing: dict[str, str] = {}  # body digest → text
+def render_bodies(
+    records: Iterable[Record],
+    digests: dict[str, str],
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+) -> Bodies:
+    """Render the bodies of ``records`` that the cache does not hold; ``digests``: record id → file digest."""
+    store = FragmentStore(Path(cache_dir) if cache_dir else None, "bodies", code_fingerprint())
+    keys: dict[str, str] = {}
+    missing: dict[str, str] = {}  # store key → text
     for record in records:
         if not record.body:
             continue
-        digest = _digest(record.body)
-        wanted[record.id] = digest
-        if digest in known:
-            by_digest[digest] = known[digest]
-        else:
-            missing[digest] = record.body
+        key = digests.get(record.id) or hashlib.sha256(record.body.encode("utf-8")).hexdigest()
+        keys[record.id] = key
+        if key not in missing and not store.keep(key):
+            missing[key] = record.body
     if missing:
-        digests, texts = list(missing), list(missing.values())
+        texts = list(missing.values())
         workers = workers or os.cpu_count() or 1
         if workers > 1 and len(texts) >= PARALLEL_THRESHOLD:
             size = max(1, len(texts) // (workers * 4))
@@ -57,7 +74,6 @@ def render_bodies(records: Iterable[Record], cache_dir: Path | None = None, work
                 rendered = [html for chunk in pool.map(_render_many, chunks) for html in chunk]
         else:
             rendered = _render_many(texts)
-        by_digest.update(zip(digests, rendered))
-        if cache is not None:
-            cache.save(by_digest)  # only what this build uses: the cache never grows without bound
-    return {record_id: by_digest[digest] for record_id, digest in wanted.items()}
+        for key, html in zip(missing, rendered):
+            store.add(key, [html])
+    return Bodies(store, keys)

@@ -119,12 +119,15 @@ class RecordsGenerator(Generator):
         report["steps"] = {}
         started = time.perf_counter()
         cache_dir = self.settings.get("GONGKAI_CACHE_PATH")
-        site.bodies = render_bodies(self.publication.records, Path(cache_dir) if cache_dir else None)
+        site.bodies = render_bodies(self.publication.records, site.fingerprints.digests, Path(cache_dir) if cache_dir else None)
         report["steps"]["bodies"] = time.perf_counter() - started
-        for name, step in OUTPUT_STEPS:
-            started = time.perf_counter()
-            step(site)
-            report["steps"][name] = time.perf_counter() - started
+        try:
+            for name, step in OUTPUT_STEPS:
+                started = time.perf_counter()
+                step(site)
+                report["steps"][name] = time.perf_counter() - started
+        finally:
+            site.bodies.save()
         signals.content_written.disconnect(self._note_pelican_file)
         site.output.also_written |= self.pelican_wrote
         site.output.finish()

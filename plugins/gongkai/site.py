@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import jinja2
 
+from .bodies import Bodies
 from .facets import Facets
 from .fingerprint import Fingerprinter
 from .markup import render_body
@@ -33,14 +34,12 @@ class Site:
     """Digests what pages are made from (records by their file digests)."""
     global_key: str = ""
     """Digest of code, theme, settings and vocabularies: part of every page key."""
-    bodies: dict[str, str] = field(default_factory=dict)
-    """Sanitized body HTML by record id, filled on first use (or ahead of time, in parallel)."""
+    bodies: Bodies | dict[str, str] = field(default_factory=dict)
+    """Sanitized body HTML by record id, rendered ahead of time (``bodies.render_bodies``)."""
 
     def body_html(self, record: Record) -> str:
         html = self.bodies.get(record.id)
-        if html is None:
-            html = self.bodies[record.id] = render_body(record.body)
-        return html
+        return html if html is not None else render_body(record.body)
 
     def setting(self, name: str, default: Any = None) -> Any:
         return self.settings.get(name, default)
