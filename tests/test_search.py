@@ -9,6 +9,7 @@ characters inside a longer word.
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -131,10 +132,13 @@ def test_an_edit_rewrites_only_what_it_touches(tmp_path):
 
 def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
     """A rebuild takes the analysis of unchanged records and the encoded entries of unchanged terms from
-    the build cache; after an edit, an addition and a removal its search files and whoosh's answers
-    are a clean build's."""
+    the build cache; after edits, an addition and a removal its search files are a clean build's.
+    whoosh's index is updated in place (edited records' documents replaced) while few documents are
+    replaced, and its ranking is then a clean build's; past ``MAX_STALE_SHARE``, or when a record is
+    added or removed, it is written whole and its scores are a clean build's too."""
     monkeypatch.setattr("gongkai.search.blockcache.BLOCK_DOCS", 3)  # several blocks and units even for a few records
     monkeypatch.setattr("gongkai.search.shards.UNIT_TERMS", 4)
+    monkeypatch.setattr("gongkai.search.index.MAX_STALE_SHARE", 0.2)  # two of twelve
     data = new_data_dir(tmp_path / "data")
     topics = ["交通运输安全", "应急管理值班", "生态环境保护", "住房公积金", "教育经费使用", "水利工程建设",
               "食品药品监管", "安全生产检查", "扶贫资金管理", "城市规划审批", "国有资产处置", "公共卫生防疫"]
@@ -146,21 +150,38 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
         with build_epoch():
             build_site(data, cached, cache_dir=tmp_path / "cache", overrides={"SITEURL": "http://example.test/gongkai", "GONGKAI_REPORT": report})
 
+    def edit(n: int, title: str):
+        return lambda: write_record(data, "case", case_record(f"t-cache-{n}", title=title, body=f"{topics[n]}中发现问题，已整改。"))
+
     rebuild()
-    changes = [
-        lambda: write_record(data, "case", case_record("t-cache-5", title="水利工程建设整改情况通报", body="水利工程中发现问题，已整改。")),
-        lambda: write_record(data, "case", case_record("t-cache-new", title="新增记录通报")),
-        lambda: files[8].unlink(),
+    changes = [  # (change, documents replaced in whoosh's index, or None: written whole)
+        (edit(5, "水利工程建设整改情况通报"), 1),
+        (edit(5, "水利工程建设整改情况再通报"), 1),
+        (edit(3, "住房公积金整改通报"), None),  # a third stale document: past the share
+        (edit(3, "住房公积金整改情况通报"), 1),
+        (lambda: write_record(data, "case", case_record("t-cache-new", title="新增记录通报")), None),
+        (lambda: files[8].unlink(), None),
     ]
-    for step, change in enumerate(changes):
+    for step, (change, replaced) in enumerate(changes):
+        held = tmp_path / f"held-{step}"  # the live index's files themselves (hard links): never written again
+        held.mkdir()
+        previous = {}
+        for f in whoosh_dir(cached).iterdir():
+            os.link(f, held / f.name)
+            previous[f.name] = f.read_bytes()
         change()
         rebuild()
         assert report["search"]["blocks_analyzed"] <= 2  # of about 4
+        assert report["search"]["whoosh_replaced"] == replaced
+        assert {f.name: f.read_bytes() for f in held.iterdir()} == previous
         clean = tmp_path / f"clean-{step}"
         build(data, clean)
         assert _static_files(cached) == _static_files(clean)
-        for query in ("整改", "通报", "水利工程"):
-            assert [(h.n, h.score) for h in search(cached, query).hits] == [(h.n, h.score) for h in search(clean, query).hits]
+        for query in ("整改", "通报", "水利工程", "住房公积金"):
+            ours, theirs = search(cached, query, limit=None), search(clean, query, limit=None)
+            assert [h.n for h in ours.hits] == [h.n for h in theirs.hits]
+            if replaced is None:
+                assert [h.score for h in ours.hits] == [h.score for h in theirs.hits]
 
 
 # --- the page in Chromium ----------------------------------------------------------------------

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Iterator
 
 from ..buildcache import PickleCache
-from ..records import RECORD_TYPES
+from ..records import RECORD_TYPES, Record
 from ..site import Site
 from .blockcache import Block, BlockCache, block_bounds
 from .documents import FIELDS, KIND_ORDER, SearchDoc, ordered_records, search_documents
-from .index import final_output, whoosh_dir, write_whoosh
+from .index import Replacement, documents_to_replace, final_output, index_state, whoosh_dir, write_whoosh
 from .postings import AnalyzedBlock, Postings, analyze_block, merge_blocks
 from .shards import build_static_index, doc_files, numbering
 
@@ -92,14 +92,18 @@ def write_search(site: Site) -> None:
     vocab = site.publication.vocab
     writer = None
     try:
-        docs, postings, analyzed_blocks = _analyze(site)
+        records, docs, postings, analyzed_blocks = _analyze(site)
         _return_free_memory()
         timings["analyze"] = time.perf_counter() - clock
 
         root = Path(site.output.root).resolve()
         whoosh_target = whoosh_dir(final_output(root))
         staged = final_output(root) != root  # build.py swaps the index in after the output folder
-        writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged)
+        state = index_state(docs, site.fingerprints.digests, site.global_key)
+        changed = documents_to_replace(whoosh_target, state)
+        replace = None if changed is None else _replacement(site, records, changed)
+        del records
+        writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
 
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
@@ -148,13 +152,14 @@ def write_search(site: Site) -> None:
             "static_bytes": size,
             "static_files": files,
             "whoosh_dir": str(whoosh_target),
+            "whoosh_replaced": None if replace is None else len(replace.docs),
             "seconds": timings,
         }
 
 
-def _analyze(site: Site) -> tuple[list[SearchDoc], Postings, int]:
-    """The documents and postings of the public records; only the blocks whose records changed since
-    the previous build are analyzed (``blockcache.py``). Also how many blocks were."""
+def _analyze(site: Site) -> tuple[list[Record], list[SearchDoc], Postings, int]:
+    """The records in document order, their documents and postings; only the blocks whose records
+    changed since the previous build are analyzed (``blockcache.py``). Also how many blocks were."""
     records = ordered_records(site)
     cache_dir = site.setting("GONGKAI_CACHE_PATH")
     cache = BlockCache(Path(cache_dir) if cache_dir else None, site.global_key)
@@ -178,7 +183,19 @@ def _analyze(site: Site) -> tuple[list[SearchDoc], Postings, int]:
 
     postings = merge_blocks(blocks(), FIELDS, len(records))
     cache.prune()
-    return docs, postings, analyzed
+    return records, docs, postings, analyzed
+
+
+def _replacement(site: Site, records: list[Record], changed: list[int]) -> Replacement:
+    """The documents ``changed`` (numbers) with their texts, to replace in the whoosh index."""
+    docs: list[SearchDoc] = []
+    texts: dict[str, list[str]] = {name: [] for name in FIELDS}
+    for n in changed:
+        doc, doc_texts = search_documents(site, [records[n]], n)
+        docs += doc
+        for name in FIELDS:
+            texts[name] += doc_texts[name]
+    return Replacement(docs, texts)
 
 
 def _encoded_units(site: Site) -> PickleCache | None:

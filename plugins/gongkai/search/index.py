@@ -15,7 +15,10 @@ schema for anyone who queries it with whoosh's own parser.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import fields, formats, index
@@ -27,6 +30,16 @@ from .analysis import tokens as analyze
 from .documents import FIELDS, SearchDoc
 from ..build import _swap_in
 from .postings import Postings
+from .shards import numbering
+
+STATE = "gongkai-state.json"
+"""Beside whoosh's files: what the index holds (numbering, each document's record digest), so the next
+build can update it in place of writing it whole."""
+MAX_STALE_SHARE = 0.02
+"""An update leaves the replaced documents deleted but counted in whoosh's statistics (document count,
+field lengths, document frequencies) until the index is written whole: at most this share of them."""
+MAX_SEGMENTS = 8
+"""An update adds a segment; past this many the index is written whole (one segment) again."""
 
 
 class ChineseTokenizer(Tokenizer):
@@ -93,9 +106,63 @@ def whoosh_staging(directory: Path) -> Path:
     return directory.with_name(directory.name + ".building")
 
 
+@dataclass
+class IndexState:
+    """What ``STATE`` says of an index: under which global key and numbering it was written, each
+    document's record digest (in document order), how many replaced documents it still counts
+    (``stale``) and in how many segments."""
+
+    salt: str
+    numbering: str
+    keys: list[str | None]
+    stale: int = 0
+    segments: int = 1
+
+    @classmethod
+    def read(cls, directory: Path) -> "IndexState | None":
+        try:
+            return cls(**json.loads((Path(directory) / STATE).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write(self, directory: Path) -> None:
+        (Path(directory) / STATE).write_text(json.dumps(self.__dict__), encoding="utf-8")
+
+
+def index_state(docs: list[SearchDoc], digests: dict[str, str], salt: str) -> IndexState:
+    return IndexState(salt, numbering(docs), [digests.get(d.id) for d in docs])
+
+
+def documents_to_replace(directory: Path, wanted: IndexState) -> list[int] | None:
+    """The documents whose records changed since the index in ``directory`` was written, when updating
+    it is right: same global key and numbering (no record added, removed or moved), few enough
+    replaced documents in all; else None (write it whole)."""
+    live = IndexState.read(directory)
+    if (live is None or not wanted.salt or live.salt != wanted.salt or live.numbering != wanted.numbering
+            or len(live.keys) != len(wanted.keys) or not index.exists_in(str(directory))):
+        return None
+    changed = [n for n, (old, new) in enumerate(zip(live.keys, wanted.keys)) if new is None or old != new]
+    if live.stale + len(changed) > MAX_STALE_SHARE * len(wanted.keys) or live.segments >= MAX_SEGMENTS:
+        return None
+    wanted.stale, wanted.segments = live.stale + len(changed), live.segments + (1 if changed else 0)
+    return changed
+
+
+@dataclass
+class Replacement:
+    """Documents to replace in the live index, with their texts (field → one per document)."""
+
+    docs: list[SearchDoc]
+    texts: dict[str, list[str]]
+
+
 def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]],
-                 swap: bool = True) -> None:
+                 swap: bool = True, state: IndexState | None = None, replace: Replacement | None = None) -> None:
     """Write the whoosh index of ``docs`` for ``directory`` (replaced as a whole when complete).
+
+    With ``replace``, the live index's files are hard-linked into the staging folder and only
+    those documents are deleted and added again there (whoosh writes new segment files and a new
+    table of contents, and never changes a file it wrote: the live index stays as it was).
 
     With ``swap=False`` the complete index stays staged beside it: ``build.py`` swaps it in
     (``swap_in_whoosh``) only after the output folder itself, so a build that fails or is
@@ -107,7 +174,12 @@ def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, reg
         shutil.rmtree(building)
     building.mkdir(parents=True)
     try:
-        _write_index(building, docs, postings, region_chain)
+        if replace is not None:
+            _update_index(directory, building, replace, region_chain)
+        else:
+            _write_index(building, docs, postings, region_chain)
+        if state is not None:
+            state.write(building)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
@@ -144,6 +216,27 @@ def _write_index(building: Path, docs: list[SearchDoc], postings: Postings, regi
     writer._added = True
     writer._flush_segment = lambda: _write_segment(writer, docs, postings, region_chain)  # type: ignore[method-assign]
     writer.commit()
+
+
+def _update_index(live: Path, building: Path, replace: Replacement, region_chain: dict[str, list[str]]) -> None:
+    for entry in os.scandir(live):
+        if entry.is_file() and not entry.name.endswith("LOCK") and entry.name != STATE:
+            os.link(entry.path, building / entry.name)
+    if not replace.docs:
+        return
+    writer = index.open_dir(str(building)).writer()
+    try:
+        for i, doc in enumerate(replace.docs):
+            writer.delete_by_term("id", doc.id)
+            filters = _filter_terms(doc, region_chain)
+            writer.add_document(
+                **{name: replace.texts[name][i] for name in FIELDS}, id=doc.id, kind=doc.kind,
+                regions=" ".join(filters["regions"]), year=doc.year, url=doc.url, date=doc.date, n=doc.n,
+            )
+        writer.commit(merge=False)  # the first segment stays the bulk one, where docnum = n (query.py)
+    except BaseException:
+        writer.cancel()
+        raise
 
 
 def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:

@@ -67,12 +67,21 @@ def search(output: Path, text: str, *, kind: str | None = None, region: str | No
         if results.is_empty() and len(terms) > 1:
             results = searcher.search(wq.Or(subqueries), limit=None, filter=restrict)
             answer.matched_all = False
-        ranked = sorted(((hit.score, hit.docnum) for hit in results), key=lambda pair: (-pair[0], pair[1]))
+        document_number = _document_numbers(searcher)
+        ranked = sorted(((hit.score, hit.docnum) for hit in results), key=lambda pair: (-pair[0], document_number(pair[1])))
         answer.total = len(ranked)
         for score, docnum in ranked[:limit] if limit else ranked:
             stored = searcher.stored_fields(docnum)
             answer.hits.append(Hit(stored["n"], stored["id"], stored["title"], stored["url"], stored["kind"], stored["date"], score))
     return answer
+
+
+def _document_numbers(searcher):
+    """docnum → the document's number ``n`` (ties go to the lower). In the first segment, which
+    ``index.py`` writes whole, they are equal; documents an update added are in later segments."""
+    readers = searcher.ixreader.leaf_readers() if hasattr(searcher.ixreader, "leaf_readers") else [(searcher.ixreader, 0)]
+    bulk = readers[0][0].doc_count_all() if readers else 0
+    return lambda docnum: docnum if docnum < bulk else searcher.stored_fields(docnum)["n"]
 
 
 def format_answer(answer: Answer, siteurl: str = "") -> str:
