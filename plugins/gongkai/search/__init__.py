@@ -34,7 +34,7 @@ from .blockcache import Block, BlockCache, block_bounds
 from .documents import FIELDS, KIND_ORDER, SearchDoc, ordered_records, search_documents
 from .index import Replacement, documents_to_replace, final_output, index_state, whoosh_dir, write_whoosh
 from .postings import AnalyzedBlock, Postings, analyze_block, merge_blocks
-from .shards import build_static_index, doc_files, numbering
+from .shards import build_static_index, doc_file, numbering
 
 INDEX_ROOT = "search/index/"
 DOCS_ROOT = "search/docs/"
@@ -62,12 +62,18 @@ def _in_child(target, *args) -> multiprocessing.process.BaseProcess | None:
     return process
 
 
-def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc]) -> tuple[int, int]:
-    count = size = 0
-    for name, data in doc_files(docs):  # keyed by content: an edit rewrites its own record's file only
-        site.output.write_keyed(folder + name, hashlib.sha256(data).hexdigest(), lambda data=data: data)
-        count, size = count + 1, size + len(data)
-    return count, size
+def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc]) -> int:
+    """``<n>.json`` of each document, keyed by its record's file digest and the global key (what the
+    file is made from), so an unchanged record's file is neither made nor hashed again."""
+    digests = site.fingerprints.digests
+    for doc in docs:
+        digest = digests.get(doc.id) if site.global_key else None
+        if digest:
+            key = hashlib.sha256(f"{site.global_key}\0{digest}".encode()).hexdigest()
+        else:  # no digest (a Site made by hand): keyed by content
+            key = hashlib.sha256(doc_file(doc)).hexdigest()
+        site.output.write_keyed(f"{folder}{doc.n}.json", key, lambda doc=doc: doc_file(doc))
+    return len(docs)
 
 
 def _with_parent(parent: int, target, *args) -> None:
@@ -124,8 +130,7 @@ def write_search(site: Site) -> None:
         del static
         _return_free_memory()
         # a forked writer of these would overlap the analysis's peak memory (260 MB more at 20,000)
-        doc_count, doc_size = _write_doc_files(site, docs_folder, docs)
-        files, size = files + doc_count, size + doc_size
+        files += _write_doc_files(site, docs_folder, docs)
         timings["static index"] = time.perf_counter() - clock
         _render_page(site, base, labels)
     except BaseException:
@@ -149,7 +154,7 @@ def write_search(site: Site) -> None:
             "blocks_analyzed": analyzed_blocks,
             "terms": terms,
             "shards": shards,
-            "static_bytes": size,
+            "index_bytes": size,
             "static_files": files,
             "whoosh_dir": str(whoosh_target),
             "whoosh_replaced": None if replace is None else len(replace.docs),

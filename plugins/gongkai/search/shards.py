@@ -329,7 +329,8 @@ def _meta(docs: list[SearchDoc], site_vocab, kind_labels: dict[str, str], postin
     }
 
 
-def _doc_file(doc: SearchDoc) -> bytes:
+def doc_file(doc: SearchDoc) -> bytes:
+    """``<n>.json``: what the browser shows of a result (made from the record alone, with the site's settings)."""
     data = {"id": doc.id, "u": doc.url, "t": doc.title, "d": doc.date, "s": doc.snippet}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -349,19 +350,13 @@ def _version(docs: list[SearchDoc], shards: int) -> str:
 
 def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str],
                        docs_folder: str, known: dict[str, list[bytes]] | None = None) -> StaticIndex:
-    """The term shards and ``meta.json`` of the static index, in memory; ``doc_files`` (written
-    into the site folder ``docs_folder``, beside ``search/index/``) are the rest."""
+    """The term shards and ``meta.json`` of the static index, in memory; a ``doc_file`` per document
+    (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
     shards, files, units = encode_postings(postings, known)
     meta = _meta(docs, vocab, kind_labels, postings, shards)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
     files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return StaticIndex(_version(docs, shards), files, shards, len(postings.terms), units)
-
-
-def doc_files(docs: list[SearchDoc]) -> Iterator[tuple[str, bytes]]:
-    """``<n>.json`` of each document, made one at a time as they are written."""
-    for doc in docs:
-        yield f"{doc.n}.json", _doc_file(doc)
 
 
 Combo = tuple[tuple[int, int, int], ...]
