@@ -105,7 +105,8 @@ def write_search(site: Site) -> None:
         root = Path(site.output.root).resolve()
         whoosh_target = whoosh_dir(final_output(root))
         staged = final_output(root) != root  # build.py swaps the index in after the output folder
-        state = index_state(docs, site.fingerprints.digests, site.global_key)
+        numbered = numbering(docs)
+        state = index_state(docs, numbered, site.fingerprints.digests, site.global_key)
         changed = documents_to_replace(whoosh_target, state)
         replace = None if changed is None else _replacement(site, records, changed)
         del records
@@ -113,10 +114,10 @@ def write_search(site: Site) -> None:
 
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
-        docs_folder = f"{DOCS_ROOT}{numbering(docs)}/"
+        docs_folder = f"{DOCS_ROOT}{numbered}/"
         encoded = _encoded_units(site)
         known = encoded.load() if encoded else {}
-        static = build_static_index(docs, postings, vocab, labels, docs_folder, known)
+        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, known)
         if encoded and static.units.keys() != known.keys():
             encoded.save(static.units)
         del known

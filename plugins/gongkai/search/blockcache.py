@@ -20,7 +20,7 @@ import hashlib
 import os
 import pickle
 import zlib
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from .documents import SearchDoc
@@ -53,7 +53,7 @@ class Block:
     analysis: AnalyzedBlock
 
     def numbered_from(self, first: int) -> list[SearchDoc]:
-        return [SearchDoc(first + d.n, *astuple(d)[1:]) for d in self.docs]
+        return [SearchDoc(first + d.n, d.id, d.kind, d.url, d.title, d.date, d.region, d.year, d.snippet) for d in self.docs]
 
 
 class BlockCache:

@@ -30,7 +30,6 @@ from .analysis import tokens as analyze
 from .documents import FIELDS, SearchDoc
 from ..build import _swap_in
 from .postings import Postings
-from .shards import numbering
 
 STATE = "gongkai-state.json"
 """Beside whoosh's files: what the index holds (numbering, each document's record digest), so the next
@@ -129,8 +128,9 @@ class IndexState:
         (Path(directory) / STATE).write_text(json.dumps(self.__dict__), encoding="utf-8")
 
 
-def index_state(docs: list[SearchDoc], digests: dict[str, str], salt: str) -> IndexState:
-    return IndexState(salt, numbering(docs), [digests.get(d.id) for d in docs])
+def index_state(docs: list[SearchDoc], numbered: str, digests: dict[str, str], salt: str) -> IndexState:
+    """The state of an index of ``docs`` (``numbered`` is ``shards.numbering(docs)``)."""
+    return IndexState(salt, numbered, [digests.get(d.id) for d in docs])
 
 
 def documents_to_replace(directory: Path, wanted: IndexState) -> list[int] | None:

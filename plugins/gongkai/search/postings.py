@@ -170,8 +170,8 @@ def analyze_block(texts: dict[str, list[str]]) -> AnalyzedBlock:
     unique, tf = np.unique(np.concatenate(composites), return_counts=True)
     del composites
     keys, local = np.unique(unique >> (_DOC_BITS + 2), return_inverse=True)
-    doc_field = (unique & ((1 << (_DOC_BITS + 2)) - 1)).astype(np.int32)
-    return AnalyzedBlock(keys, list(words), _compact(local), doc_field, _compact(tf), lengths)
+    doc_field = unique & ((1 << (_DOC_BITS + 2)) - 1)
+    return AnalyzedBlock(keys, list(words), _compact(local), _compact(doc_field), _compact(tf), lengths)
 
 
 def build_postings(texts: dict[str, list[str]], doc_count: int) -> Postings:
@@ -202,7 +202,7 @@ def merge_blocks(blocks: Iterable[AnalyzedBlock], fields: tuple[str, ...], doc_c
             is_word = keys >= _WORD_BASE
             keys = keys.copy()
             keys[is_word] = numbers[keys[is_word] - _WORD_BASE] + _WORD_BASE
-        batches.append((keys, block.local, block.doc_field + (first << 2), block.tf))
+        batches.append((keys, block.local, block.doc_field.astype(np.int32) + (first << 2), block.tf))
         first = end
     if first != doc_count:
         raise ValueError(f"blocks hold {first} documents, not {doc_count}")

@@ -343,20 +343,20 @@ def numbering(docs: list[SearchDoc]) -> str:
     return digest.hexdigest()[:12]
 
 
-def _version(docs: list[SearchDoc], shards: int) -> str:
+def _version(numbered: str, shards: int) -> str:
     """What gives the index's files their meaning: the numbering and the shard count."""
-    return hashlib.sha256(f"{numbering(docs)}\0{shards}".encode()).hexdigest()[:12]
+    return hashlib.sha256(f"{numbered}\0{shards}".encode()).hexdigest()[:12]
 
 
 def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str],
-                       docs_folder: str, known: dict[str, list[bytes]] | None = None) -> StaticIndex:
+                       numbered: str, docs_folder: str, known: dict[str, list[bytes]] | None = None) -> StaticIndex:
     """The term shards and ``meta.json`` of the static index, in memory; a ``doc_file`` per document
     (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
     shards, files, units = encode_postings(postings, known)
     meta = _meta(docs, vocab, kind_labels, postings, shards)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
     files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return StaticIndex(_version(docs, shards), files, shards, len(postings.terms), units)
+    return StaticIndex(_version(numbered, shards), files, shards, len(postings.terms), units)
 
 
 Combo = tuple[tuple[int, int, int], ...]
