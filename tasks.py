@@ -97,6 +97,19 @@ def build(c, data="data", output="output", publish=False, siteurl=None):
     except ProblemsFound as error:
         _report_problems(error)
     print(summary_line(result.output, result.report, seconds))
+    _leave_at_once()
+
+
+def _leave_at_once() -> None:
+    """End the process without tearing a build's objects down one by one (about a second at 20,000
+    records): everything is written, swapped in and closed by now, so only buffers need flushing."""
+    import logging
+    import os
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _siteurl_override(siteurl: str | None) -> dict:
