@@ -65,15 +65,12 @@ def test_measure_reports_wall_time_memory_and_failure(tmp_path):
 
 
 def test_build_summary_counts_pages_and_feeds(tmp_path):
-    (tmp_path / "cases" / "a").mkdir(parents=True)
-    (tmp_path / "cases" / "a" / "index.html").write_text("x")
-    (tmp_path / "index.html").write_text("x")
-    (tmp_path / "feeds").mkdir()
-    (tmp_path / "feeds" / "all.atom.xml").write_text("x")
-    (tmp_path / "sitemap.xml").write_text("x")
+    names = ["cases/a/index.html", "index.html", "feeds/all.atom.xml", "sitemap.xml"]
+    assert count_outputs(names) == {"pages": 2, "feeds": 1, "files": 4}
     result, seconds = run_with_progress(lambda report: report.update(records=2) or "done", Console(file=None, force_terminal=False))
     assert result == "done" and seconds >= 0
-    line = summary_line(tmp_path, {"records": 2, "tombstones": 1, "reused": 3}, 1.25)
+    report = {"records": 2, "tombstones": 1, "reused": 3, **count_outputs(names)}
+    line = summary_line(tmp_path, report, 1.25)
     assert line == f"已生成 {tmp_path}：2 条记录（另有 1 条已撤回），2 个页面，1 个订阅源（共 4 个文件，3 个沿用上次构建），用时 1.2 秒"
 
 
