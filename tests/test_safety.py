@@ -789,18 +789,17 @@ def test_a_previous_manifest_cannot_link_files_from_outside(tmp_path):
 
 def test_a_recycled_file_is_not_kept_once_this_build_wrote_its_path(tmp_path):
     """The recycled tree's key for a path is void once the build has written that path otherwise."""
-    from gongkai.build import staging_path as staging_of
     from gongkai.output import recycle_spare, spare_path, swap_in
 
     output = tmp_path / "out"
     for content in ("一", "二"):  # two builds: the first becomes the spare
-        staging = staging_of(output)
+        staging = staging_path(output)
         tree = OutputTree(staging)
         tree.write_keyed("cases/x/", "key-x", lambda: content)
         tree.finish()
         swap_in(staging, output)
     assert spare_path(output).is_dir()
-    staging = staging_of(output)
+    staging = staging_path(output)
     assert recycle_spare(output, staging)
     tree = OutputTree(staging, output)
     tree.write_text("cases/x/", "跳转页")
