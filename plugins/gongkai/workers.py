@@ -34,7 +34,7 @@ def _run_share(share: int) -> tuple[dict[str, str], set[str], int, Any]:
     return output.keys, output.written, output.reused, made
 
 
-def _freeze_for_fork() -> Callable[[], None]:
+def freeze_for_fork() -> Callable[[], None]:
     """Keep the garbage collector off every object a forked child inherits (touching one copies its
     memory page); returns what undoes it in the parent. Objects someone froze before (the catalog's
     loaded records) stay frozen."""
@@ -70,7 +70,7 @@ class ForkedWork:
             return
         shares = workers * shares_per_worker  # small shares even out the workers' finishing times
         _job = (site, work, shares)
-        thaw = _freeze_for_fork()
+        thaw = freeze_for_fork()
         try:
             self._pool = multiprocessing.get_context("fork").Pool(workers)  # forks them now
             self._results = self._pool.map_async(_run_share, range(shares), chunksize=1)

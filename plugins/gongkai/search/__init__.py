@@ -30,6 +30,7 @@ from typing import Iterator
 from ..buildcache import PickleCache
 from ..records import RECORD_TYPES, Record
 from ..site import Site
+from ..workers import freeze_for_fork
 from .blockcache import Block, BlockCache, block_bounds
 from .documents import FIELDS, KIND_ORDER, SearchDoc, ordered_records, search_documents
 from .index import Replacement, documents_to_replace, final_output, index_state, whoosh_dir, write_whoosh
@@ -53,12 +54,12 @@ def _in_child(target, *args) -> multiprocessing.process.BaseProcess | None:
         return None
     process = multiprocessing.get_context("fork").Process(
         target=_with_parent, args=(os.getpid(), target, *args), name=f"gongkai-{target.__name__}")
-    gc.collect()
-    gc.freeze()  # the child's garbage collector then leaves the parent's objects (and their pages) shared
+    gc.collect()  # garbage freed now is not copied into the child
+    thaw = freeze_for_fork()
     try:
         process.start()
     finally:
-        gc.unfreeze()
+        thaw()
     return process
 
 
@@ -67,12 +68,9 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc]) -> int:
     file is made from), so an unchanged record's file is neither made nor hashed again."""
     digests = site.fingerprints.digests
     for doc in docs:
-        digest = digests.get(doc.id) if site.global_key else None
-        if digest:
-            key = hashlib.sha256(f"{site.global_key}\0{digest}".encode()).hexdigest()
-        else:  # no digest (a Site made by hand): keyed by content
-            key = hashlib.sha256(doc_file(doc)).hexdigest()
-        site.output.write_keyed(f"{folder}{doc.n}.json", key, lambda doc=doc: doc_file(doc))
+        # (Without a digest, a Site made by hand, the file is keyed by its content.)
+        made_from = digests.get(doc.id) or doc_file(doc).decode("utf-8")
+        site.write_keyed(f"{folder}{doc.n}.json", lambda doc=doc: doc_file(doc), made_from)
     return len(docs)
 
 
