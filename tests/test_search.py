@@ -24,7 +24,7 @@ from gongkai.build import build_site
 
 from gongkai.search.analysis import fold, query_terms, tokens, traditional_to_simplified
 from gongkai.search.index import whoosh_dir
-from gongkai.search.postings import build_postings
+from gongkai.search.postings import analyze_block, merge_blocks
 from gongkai.search.query import search
 from gongkai.search.shards import read_shard, term_hash, term_scores
 
@@ -57,12 +57,13 @@ def test_latin_words_and_numbers_stay_whole_and_lowercase():
 
 
 def test_corpus_analysis_agrees_with_the_analyzer():
-    """postings.py (numpy, whole corpus at once) splits exactly like analysis.tokens."""
+    """postings.py (numpy, a block of documents at once) splits exactly like analysis.tokens."""
     rng = random.Random(5)
     alphabet = list("江中市交通局雲嶺縣号號〔〕2024AbZ１２ｚ 〇\n-·，。") + ["\U00020000", "\U0002A6A5"]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(200)]
     texts[3] = "x" * 100  # a long word is cut to 40 characters
-    postings = build_postings({"body": texts}, len(texts))
+    blocks = [analyze_block({"body": texts[first:first + 64]}) for first in range(0, len(texts), 64)]
+    postings = merge_blocks(blocks, ("body",), len(texts))  # as the build merges its cached blocks
     for n, text in enumerate(texts):
         expected: dict[str, int] = {}
         for token in tokens(text):

@@ -98,20 +98,6 @@ def quantized_length(length_byte: np.ndarray) -> np.ndarray:
     return np.asarray(_length_byte_cache, dtype=np.int64)[length_byte]
 
 
-BATCH_CHARS = 1 << 19
-"""Documents are analyzed in batches of about this many characters, so memory stays bounded."""
-
-
-def _batches(texts: dict[str, list[str]], doc_count: int) -> list[tuple[int, int]]:
-    """(first, end) document ranges of about ``BATCH_CHARS`` characters each."""
-    sizes = np.zeros(doc_count, dtype=np.int64)
-    for values in texts.values():
-        sizes += np.fromiter((len(v) + 1 for v in values), dtype=np.int64, count=doc_count)
-    ends = np.searchsorted(np.cumsum(sizes), np.arange(BATCH_CHARS, int(sizes.sum()), BATCH_CHARS), side="right")
-    bounds = [0, *sorted(set(ends.tolist()) - {0, doc_count}), doc_count]
-    return list(zip(bounds[:-1], bounds[1:])) if doc_count else []
-
-
 def _field_keys(values: list[str], first: int, words: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Term keys and document numbers of every token of ``values`` (documents ``first``…), in no order."""
     fold, class_of = _tables()
@@ -172,13 +158,6 @@ def analyze_block(texts: dict[str, list[str]]) -> AnalyzedBlock:
     keys, local = np.unique(unique >> (_DOC_BITS + 2), return_inverse=True)
     doc_field = unique & ((1 << (_DOC_BITS + 2)) - 1)
     return AnalyzedBlock(keys, list(words), _compact(local), _compact(doc_field), _compact(tf), lengths)
-
-
-def build_postings(texts: dict[str, list[str]], doc_count: int) -> Postings:
-    """Analyze ``texts`` (field → one text per document) into postings sorted by term text, document, field."""
-    blocks = (analyze_block({name: values[first:end] for name, values in texts.items()})
-              for first, end in _batches(texts, doc_count))
-    return merge_blocks(blocks, tuple(texts), doc_count)
 
 
 def merge_blocks(blocks: Iterable[AnalyzedBlock], fields: tuple[str, ...], doc_count: int) -> Postings:
