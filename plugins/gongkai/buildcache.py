@@ -43,7 +43,7 @@ def default_cache_dir() -> Path:
 
 
 class PickleCache:
-    """A dictionary kept in one pickle file, valid only under the same ``salt``.
+    """A value (a dictionary unless said otherwise) kept in one pickle file, valid only under the same ``salt``.
 
     Written atomically (temporary file, then rename), so a killed build leaves
     the previous cache, never a torn one.
@@ -52,7 +52,8 @@ class PickleCache:
     def __init__(self, path: Path, salt: str):
         self.path, self.salt = Path(path), salt
 
-    def load(self) -> dict[Any, Any]:
+    def load(self) -> Any:
+        """The value saved under this salt, else an empty dictionary."""
         try:
             with open(self.path, "rb") as source:
                 salt, entries = pickle.load(source)
@@ -60,7 +61,7 @@ class PickleCache:
             return {}
         return entries if salt == self.salt else {}
 
-    def save(self, entries: dict[Any, Any]) -> None:
+    def save(self, entries: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
         with open(temporary, "wb") as out:

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..buildcache import PickleCache
 from .documents import SearchDoc
 from .postings import AnalyzedBlock
 
@@ -73,26 +73,19 @@ class BlockCache:
             digest.update(f"\0{record_id}\0{record_digest}".encode())
         return digest.hexdigest()[:32]
 
+    def _file(self, key: str) -> PickleCache:
+        return PickleCache(self.folder / f"{key}.pickle", self.salt)  # written atomically: never a torn block
+
     def load(self, key: str | None) -> Block | None:
         if key is None:
             return None
         self.used.add(key)
-        try:
-            with open(self.folder / f"{key}.pickle", "rb") as source:
-                block = pickle.load(source)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-            return None
+        block = self._file(key).load()
         return block if isinstance(block, Block) else None
 
     def save(self, key: str | None, block: Block) -> None:
-        """Written atomically (temporary file, then rename): a killed build never leaves a torn block."""
-        if key is None:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = self.folder / f".{key}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as target:
-            pickle.dump(block, target, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.folder / f"{key}.pickle")
+        if key is not None:
+            self._file(key).save(block)
 
     def prune(self) -> None:
         """Remove the blocks this build did not use (edited, removed, or made under another salt)."""
