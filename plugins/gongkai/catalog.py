@@ -371,7 +371,7 @@ def count_valid_records(data_dir: Path, workers: int | None = None) -> int:
         parallel = _parallel(len(files), workers)
         if parallel:
             identities: dict[str, RecordIdentity] = {}
-            for found_identities, found in _in_workers(_identities_in_worker, _batches(files), vocab, "", parallel):
+            for found_identities, found in _in_workers(_identities_in_worker, list(_batches(files).values()), vocab, "", parallel):
                 identities.update(found_identities)
                 problems += found
         else:
@@ -384,12 +384,12 @@ def count_valid_records(data_dir: Path, workers: int | None = None) -> int:
         return len(identities)
 
 
-def _batches(files: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
-    """``files`` by cache bucket: one bucket is one job for a worker."""
+def _batches(files: list[tuple[str, str]]) -> dict[int, list[tuple[str, str]]]:
+    """``files`` by cache bucket, in bucket order: one bucket is one job for a worker."""
     buckets: dict[int, list[tuple[str, str]]] = {}
     for path, kind in files:
         buckets.setdefault(bucket_of(path), []).append((path, kind))
-    return [buckets[bucket] for bucket in sorted(buckets)]
+    return {bucket: buckets[bucket] for bucket in sorted(buckets)}
 
 
 def _reuse(cached: Entries, files: list[tuple[str, str]]) -> tuple[Entries, list[tuple[str, str]], bool]:
@@ -427,7 +427,7 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
     """Cache entries for every valid file in ``files`` (reused or loaded), and the problems of the others."""
     entries: Entries = {}
     problems: list[Problem] = []
-    bucketed = {bucket_of(batch[0][0]): batch for batch in _batches(files)}
+    bucketed = _batches(files)
     to_load: dict[int, list[tuple[str, str]]] = {}
     for bucket, batch in bucketed.items():
         fresh, stale, changed = _reuse(cache.load(bucket), batch) if cache else ({}, batch, True)
