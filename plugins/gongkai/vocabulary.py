@@ -103,12 +103,9 @@ class Vocabulary(Generic[E]):
 
         ``scope`` says in a miss what ``allowed`` is (e.g. "问责规定 2019-regulation").
         """
-        if allowed is None:  # the common case, without building a set of every id (it runs on every reference)
-            found = self.by_id.get(ref) or next(iter(self.by_name.get(ref, ())), None)
-            if found is not None:
-                return found
         pool = self.entries if allowed is None else list(allowed)
-        pool_ids = {e.id for e in pool}
+        # (Without ``allowed``, the common case on every reference, the id index itself is the pool.)
+        pool_ids = self.by_id if allowed is None else {e.id for e in pool}
         if ref in pool_ids:
             return self.by_id[ref]
         named = [e for e in self.by_name.get(ref, ()) if e.id in pool_ids]
