@@ -90,9 +90,6 @@ class FragmentStore:
             return True
         return False
 
-    def size(self, key: str, part: int) -> int:
-        return self._entries[key][2][part]
-
     def part(self, key: str, part: int) -> bytes:
         """One part of the fragment at ``key``."""
         segment, offset, lengths = self._entries[key]

@@ -99,8 +99,3 @@ class ForkedWork:
             self.site.output.absorb(keys, written, reused)
             if self._adopt is not None:
                 self._adopt(made)
-
-
-def in_forked_workers(site: Site, work: Share, workers: int | None = None) -> None:
-    """Run ``work`` over all its shares and wait for it."""
-    ForkedWork(site, work, workers).finish()
