@@ -1,12 +1,17 @@
-"""Record bodies: the shortcut in our Markdown renders exactly what stock Python-Markdown does.
+"""Record bodies: the shortcuts in our Markdown render exactly what stock Python-Markdown does.
 
 ``markup._PlainTextInline`` skips the inline patterns on text none of them can
-match; if that were ever wrong, a body would silently lose its emphasis or
-links. So every body of the sample data and of a synthetic data set, and text
-built to touch each inline pattern, must render byte for byte as stock does.
+match, and ``markup._plain_blocks`` writes the HTML of bodies made only of
+headings, plain paragraphs and tight one-line lists without parsing; if either
+were ever wrong, a body would silently lose its emphasis, links or structure.
+So every body of the sample data and of a synthetic data set, text built to
+touch each inline pattern, and random texts of Markdown's special characters
+must render byte for byte as stock does.
 """
 
 from __future__ import annotations
+
+import random
 
 import markdown
 import pytest
@@ -38,8 +43,37 @@ def test_bodies_render_exactly_as_stock_markdown(tmp_path):
     generate(tmp_path / "data", 300, seed=3)
     bodies = [r.body for data in (SAMPLE_DATA, tmp_path / "data") for r in load_catalog(data).records if r.body]
     stock = stock_markdown()
+    plain = 0
     for text in bodies + TRICKY:
-        assert markup._MARKDOWN.reset().convert(text) == stock.reset().convert(text), text[:80]
+        expected = stock.reset().convert(text)
+        assert markup._MARKDOWN.reset().convert(text) == expected, text[:80]
+        written = markup._plain_blocks(text)
+        assert written in (None, expected), text[:80]
+        plain += written is not None
+    assert plain > len(bodies) * 0.9  # the common body takes the short way
+
+
+PLAIN_EDGES = [
+    "## 标题\n\n段落一\n第二行\n\n- 一\n- 二\n\n段落", "#标题", "###### 六级", "####### 七个井号", "## 标题 ##", "## ",
+    "段落\n## 标题", "- 一\n\n- 二", "- 一\n- 二\n续行", "- 一\n\n段落\n\n- 二", "1. 一\n2. 二", "2017.5 起", "2017年起",
+    "\u3000\u3000缩进", "行尾空格 \n下一行", "    代码", "---", "段落\n===", "段落\n---", "+ 加号", "a\n\n\n\nb", "\n\n",
+    "- # 标题", "- - 嵌套", "x\xa0y", "a\x0cb", "a\u2028b",
+]
+PLAIN_TOKENS = ["中文", "b。", " ", "\n", "\n\n", "#", "## ", "- ", "-", "+ ", "1. ", "12", ".", "=", "---", "\u3000", "\xa0",
+                "\x0c", "\u2028", "#######", ":", "!", "(", "'", '"', "*", "_", "`", "<", ">", "&", "|", "~", "\\", "[", "]", "\t"]
+
+
+def test_plain_bodies_are_written_as_stock_markdown_writes_them():
+    stock = stock_markdown()
+    rng = random.Random(8)
+    texts = PLAIN_EDGES + ["".join(rng.choice(PLAIN_TOKENS) for _ in range(rng.randint(1, 25))) for _ in range(20000)]
+    written = 0
+    for text in texts:
+        plain = markup._plain_blocks(text)
+        if plain is not None:
+            written += 1
+            assert plain == stock.reset().convert(text), repr(text)
+    assert written > 500  # the random texts do reach the short way
 
 
 @pytest.mark.parametrize("text", TRICKY)
