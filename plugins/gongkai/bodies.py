@@ -26,8 +26,13 @@ PARALLEL_THRESHOLD = 200
 """Below this many bodies to render, worker processes cost more than they save."""
 
 
+def body_bytes(text: str) -> bytes:
+    """A body's HTML as the store keeps it."""
+    return render_body(text).encode("utf-8")
+
+
 def _render_many(texts: list[str]) -> list[bytes]:
-    return [render_body(text).encode("utf-8") for text in texts]
+    return [body_bytes(text) for text in texts]
 
 
 class Bodies:
@@ -52,9 +57,15 @@ def render_bodies(
     digests: dict[str, str],
     cache_dir: Path | None = None,
     workers: int | None = None,
+    rendered: dict[str, bytes] | None = None,
 ) -> Bodies:
-    """Render the bodies of ``records`` that the cache does not hold; ``digests``: record id → file digest."""
+    """Render the bodies of ``records`` that the cache does not hold; ``digests``: record id → file digest.
+
+    ``rendered``: bodies rendered already by file digest (``Catalog.rendered_bodies``: the load workers
+    render the body of each record they parse); taken into the store, and emptied.
+    """
     store = FragmentStore(Path(cache_dir) if cache_dir else None, "bodies", code_fingerprint())
+    rendered = rendered if rendered is not None else {}
     keys: dict[str, str] = {}
     missing: dict[str, str] = {}  # store key → text
     for record in records:
@@ -62,8 +73,13 @@ def render_bodies(
             continue
         key = digests.get(record.id) or hashlib.sha256(record.body.encode("utf-8")).hexdigest()
         keys[record.id] = key
-        if key not in missing and not store.keep(key):
+        if key in missing or store.keep(key):
+            continue
+        if key in rendered:
+            store.add(key, [rendered[key]])
+        else:
             missing[key] = record.body
+    rendered.clear()  # the bodies of records that are not public go too
     if missing:
         texts = list(missing.values())
         workers = workers or os.cpu_count() or 1

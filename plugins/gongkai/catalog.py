@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 from pydantic import ValidationError
 
+from .bodies import body_bytes
 from .buildcache import code_fingerprint
 from .problems import Problem, ProblemsFound, display_path, problem_at, problems_from_validation
 from .records import KIND_OF_FOLDER, RECORD_TYPES, Record, validate_record
@@ -73,6 +74,9 @@ class Catalog:
     """SHA-256 over the vocabulary files: records' meaning depends on them."""
     loaded: list[LoadedRecord]
     """Sorted by id, so every later step is deterministic."""
+    rendered_bodies: dict[str, bytes] = field(default_factory=dict)
+    """Bodies the load workers rendered while they held the record (file digest → HTML), until the
+    build's body store takes them over (``bodies.render_bodies``)."""
     by_id: dict[str, LoadedRecord] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -239,11 +243,13 @@ def _load_files(files: list[tuple[str, str]], vocab: Vocabularies) -> tuple[Entr
     return entries, problems
 
 
-def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem]]:
-    """A bucket's entries, pickled here once: the parent writes these bytes to the cache as they are."""
+def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem], dict[str, bytes]]:
+    """A bucket's entries, pickled here once (the parent writes these bytes to the cache as they are),
+    and their records' bodies rendered by file digest: a build needs them next, and the records are at hand."""
     assert _worker_vocab is not None
     entries, problems = _load_files(files, _worker_vocab)
-    return encode(_worker_salt, entries), problems
+    bodies = {loaded.digest: body_bytes(loaded.record.body) for _, loaded in entries.values() if loaded.record.body}
+    return encode(_worker_salt, entries), problems, bodies
 
 
 def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, RecordIdentity], list[Problem]]:
@@ -354,13 +360,13 @@ def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | N
         vocab, vocab_digest, files, problems = _survey(data_dir)
         salt = "\0".join((code_fingerprint(), vocab_digest, os.getcwd()))
         cache = RecordCache.for_data(cache_dir, data_dir, salt) if cache_dir is not None else None
-        entries, found = _load_entries(files, vocab, salt, cache, workers)
+        entries, found, bodies = _load_entries(files, vocab, salt, cache, workers)
         loaded = [entries[path][1] for path, _ in files if path in entries]
         problems += found + _identity_rules([item.identity for item in loaded])
         if problems:
             raise ProblemsFound(problems)
         loaded.sort(key=lambda item: item.record.id)
-        return Catalog(data_dir, vocab, vocab_digest, loaded)
+        return Catalog(data_dir, vocab, vocab_digest, loaded, bodies)
 
 
 def count_valid_records(data_dir: Path, workers: int | None = None) -> int:
@@ -423,10 +429,12 @@ def _reuse(cached: Entries, files: list[tuple[str, str]]) -> tuple[Entries, list
 
 
 def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, cache: RecordCache | None,
-                  workers: int | None) -> tuple[Entries, list[Problem]]:
-    """Cache entries for every valid file in ``files`` (reused or loaded), and the problems of the others."""
+                  workers: int | None) -> tuple[Entries, list[Problem], dict[str, bytes]]:
+    """Cache entries for every valid file in ``files`` (reused or loaded), the problems of the others,
+    and the bodies that worker processes rendered (see ``_entries_in_worker``)."""
     entries: Entries = {}
     problems: list[Problem] = []
+    bodies: dict[str, bytes] = {}
     bucketed = _batches(files)
     to_load: dict[int, list[tuple[str, str]]] = {}
     for bucket, batch in bucketed.items():
@@ -438,8 +446,12 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
             cache.save(bucket, encode(salt, {path: fresh[path] for path, _ in batch if path in fresh}))
     parallel = _parallel(sum(map(len, to_load.values())), workers)
     if parallel:
-        results = _in_workers(_entries_in_worker, list(to_load.values()), vocab, salt, parallel)
-        loaded = ((data, decode(data, salt), found) for data, found in results)
+        def from_workers() -> Iterator[tuple[bytes, Entries, list[Problem]]]:
+            for data, found, rendered in _in_workers(_entries_in_worker, list(to_load.values()), vocab, salt, parallel):
+                bodies.update(rendered)
+                yield data, decode(data, salt), found
+
+        loaded = from_workers()
     else:
         loaded = ((None, *_load_files(stale, vocab)) for stale in to_load.values())
     for (bucket, stale), (data, new, found) in zip(to_load.items(), loaded):
@@ -450,7 +462,7 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
         if data is None or len(stale) < len(bucketed[bucket]):  # merged with reused entries
             data = encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries})
         cache.save(bucket, data)
-    return entries, problems
+    return entries, problems, bodies
 
 
 def _identity_rules(identities: list[RecordIdentity]) -> list[Problem]:

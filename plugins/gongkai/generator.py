@@ -119,7 +119,8 @@ class RecordsGenerator(Generator):
         report["steps"] = {}
         started = time.perf_counter()
         cache_dir = self.settings.get("GONGKAI_CACHE_PATH")
-        site.bodies = render_bodies(self.publication.records, site.fingerprints.digests, Path(cache_dir) if cache_dir else None)
+        site.bodies = render_bodies(self.publication.records, site.fingerprints.digests, Path(cache_dir) if cache_dir else None,
+                                    rendered=self.catalog.rendered_bodies)
         report["steps"]["bodies"] = time.perf_counter() - started
         try:
             for name, step in OUTPUT_STEPS:
