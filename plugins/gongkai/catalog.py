@@ -22,7 +22,6 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 from pydantic import ValidationError
 
-from .bodies import body_bytes
 from .buildcache import code_fingerprint
 from .problems import Problem, ProblemsFound, display_path, problem_at, problems_from_validation
 from .records import KIND_OF_FOLDER, RECORD_TYPES, Record, validate_record
@@ -246,6 +245,8 @@ def _load_files(files: list[tuple[str, str]], vocab: Vocabularies) -> tuple[Entr
 def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem], dict[str, bytes]]:
     """A bucket's entries, pickled here once (the parent writes these bytes to the cache as they are),
     and their records' bodies rendered by file digest: a build needs them next, and the records are at hand."""
+    from .bodies import body_bytes  # here: every `invoke` command imports this module, and only builds need Markdown
+
     assert _worker_vocab is not None
     entries, problems = _load_files(files, _worker_vocab)
     bodies = {loaded.digest: body_bytes(loaded.record.body) for _, loaded in entries.values() if loaded.record.body}
