@@ -30,11 +30,10 @@ referenced by relative paths, so they are always same-origin.
 
 from __future__ import annotations
 
-import hashlib
-import heapq
 import html
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from typing import Any, Iterable
 
 from feedgen.entry import FeedEntry
@@ -71,9 +70,11 @@ def _moment(day: date) -> datetime:
 
 def entry_updated(record: Record) -> datetime:
     """When the record's entry last changed: its last change or its newest correction."""
-    assert record.last_changed is not None  # public records are published
-    moments = [record.last_changed] + [_moment(c.on) for c in record.corrections]
-    return max(moments).astimezone(CHINA_TIME)
+    changed = record.last_changed
+    assert changed is not None  # public records are published
+    if record.corrections:
+        changed = max(changed, *(_moment(c.on) for c in record.corrections))
+    return changed.astimezone(CHINA_TIME)
 
 
 # --- readable HTML of a record's fields ---------------------------------------------
@@ -357,7 +358,9 @@ def feed_specs(site: Site, limit: int) -> Iterable[FeedSpec]:
     keyed.sort(key=lambda k: k[0], reverse=True)
     updated = {thing_id: moment for moment, thing_id, _ in keyed}
     everything = [thing for _, _, thing in keyed]
-    rank = {thing.id: position for position, thing in enumerate(everything)}
+    # Each record's place in that order, found by the object's identity (``everything`` keeps it alive):
+    # a facet's newest entries are then its records' places sorted, in C, not a heap over Python keys.
+    rank = {id(thing): position for position, thing in enumerate(everything)}
     empty = publication.now.astimezone(CHINA_TIME)
 
     def spec(scope: str, title: str, description: str, page: str, things: list[Record | Tombstone]) -> FeedSpec:
@@ -367,43 +370,40 @@ def feed_specs(site: Site, limit: int) -> Iterable[FeedSpec]:
     yield spec("all", f"{sitename} · 全部更新", f"全站公开记录的更新。{note}", site.urls.home(), everything[:limit])
     for kind in KIND_ORDER:
         model = RECORD_TYPES[kind]
-        of_kind = [thing for thing in everything if thing.kind == kind][:limit]
+        of_kind = list(islice((thing for thing in everything if thing.kind == kind), limit))
         yield spec(f"{kind}s", f"{sitename} · {model.label}", f"{model.label}的更新。{note}", site.urls.listing(f"{kind}s"), of_kind)
     for value in site.facets.all_values():
         facet = value.facet
+        newest = sorted(map(rank.__getitem__, map(id, value.records)))[:limit]
         yield spec(
             value.feed_scope,
             f"{sitename} · {facet.label}：{value.name}",
             f"{facet.label}「{value.name}」下公开记录的更新。{note}",
             site.urls.facet(facet.url_prefix, value.id),
-            heapq.nsmallest(limit, value.records, key=lambda r: rank[r.id]),
+            [everything[position] for position in newest],
         )
 
 
-def feed_key(site: Site, spec: FeedSpec, path: str) -> str:
-    """What a feed at ``path`` is made of, digested: its head, and each record by its file digest.
+def listed(site: Site, spec: FeedSpec) -> tuple[str, str]:
+    """What a feed lists, for its key: its records by their file digests, its tombstones by what they show.
 
-    Settings, vocabularies and code are in the global key; the records' own
-    content is in their digests. So an edit changes the key of exactly the
-    feeds that list the edited record.
+    (Their order follows from their content, so the two sets say it all.)
     """
-    digests = site.fingerprints.digests
-    things = [
-        f"R{thing.id}:{digests.get(thing.id) or site.fingerprints.of(thing)}" if isinstance(thing, Record) else repr(thing)
-        for thing in spec.things
-    ]
-    parts = (site.global_key, path, spec.scope, spec.title, spec.description, spec.page, spec.updated.isoformat(), *things)
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+    records = [thing for thing in spec.things if isinstance(thing, Record)]
+    tombstones = [thing for thing in spec.things if not isinstance(thing, Record)]
+    return site.fingerprints.of_records(records), site.fingerprints.of(tombstones)
 
 
 def write_feeds(site: Site) -> None:
     """Write every feed in every format (``Urls.feed(scope, fmt)``).
 
-    A feed whose key (``feed_key``) is that of an earlier build is not made again.
+    A feed is keyed by its head and what it lists (``listed``); settings,
+    vocabularies and code are in the global key. So an edit remakes exactly
+    the feeds that list the edited record.
     """
     limit = int(site.setting("FEED_MAX_ITEMS", DEFAULT_MAX_ITEMS) or DEFAULT_MAX_ITEMS)
     cache = EntryCache(site)
     for spec in feed_specs(site, limit):
+        made_from = (spec.scope, spec.title, spec.description, spec.page, spec.updated.isoformat(), *listed(site, spec))
         for fmt in FEED_FORMATS:
-            path = site.urls.feed(spec.scope, fmt)
-            site.output.write_keyed(path, feed_key(site, spec, path), lambda spec=spec, fmt=fmt: render_feed(site, spec, fmt, cache))
+            site.write_keyed(site.urls.feed(spec.scope, fmt), lambda spec=spec, fmt=fmt: render_feed(site, spec, fmt, cache), *made_from)
