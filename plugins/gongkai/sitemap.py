@@ -34,24 +34,22 @@ def editorial_pages(site: Site) -> Iterator[str]:
 
 
 def sitemap_entries(site: Site) -> list[tuple[str, datetime | None]]:
-    entries = list(public_pages(site))
-    entries.extend((path, None) for path in editorial_pages(site))
-    seen: set[str] = set()
-    unique = []
-    for path, changed in entries:
-        if path not in seen:
-            seen.add(path)
-            unique.append((path, changed))
-    return unique
-
-
-def _url(site: Site, path: str, changed: datetime | None) -> str:
-    lastmod = f"<lastmod>{changed.astimezone(CHINA_TIME).date().isoformat()}</lastmod>" if changed else ""
-    return f"<url><loc>{escape(site.urls.absolute(path))}</loc>{lastmod}</url>"
+    """Each page once (the first time it is listed), with when it last changed."""
+    unique: dict[str, datetime | None] = {}
+    for path, changed in public_pages(site):
+        unique.setdefault(path, changed)
+    for path in editorial_pages(site):
+        unique.setdefault(path, None)
+    return list(unique.items())
 
 
 def _urlset(site: Site, entries: Iterable[tuple[str, datetime | None]]) -> str:
-    body = "\n".join(_url(site, path, changed) for path, changed in entries)
+    base = escape(site.urls.absolute(""))  # escaped once: escaping is per character
+    lines = []
+    for path, changed in entries:
+        lastmod = f"<lastmod>{changed.astimezone(CHINA_TIME).date().isoformat()}</lastmod>" if changed else ""
+        lines.append(f"<url><loc>{base}{escape(path)}</loc>{lastmod}</url>")
+    body = "\n".join(lines)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{XMLNS}">\n{body}\n</urlset>\n'
 
 
