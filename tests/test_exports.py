@@ -297,10 +297,10 @@ def test_two_builds_give_identical_feeds_and_data(mixed):
 # --- a rebuild from cached fragments ------------------------------------------------------------
 
 
-def test_an_edit_reserialises_one_record_and_gives_a_clean_parallel_builds_bytes(tmp_path, monkeypatch):
+def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel_builds_bytes(tmp_path, monkeypatch):
     from conftest import build_epoch
 
-    from gongkai import exports
+    from gongkai import exports, output
     from gongkai.build import build_site
 
     data = new_data_dir(tmp_path / "data")
@@ -315,18 +315,68 @@ def test_an_edit_reserialises_one_record_and_gives_a_clean_parallel_builds_bytes
 
     monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)  # clean builds serialise in forked workers
     cached_build(tmp_path / "out")
-    write_record(data, "case", case_record("t-case-1", title="改过的标题", body="第1段正文。"))
-    made = []
+    made, copied = [], []
     original = exports.Publisher.record
     monkeypatch.setattr(exports.Publisher, "record", lambda self, record: made.append(record.id) or original(self, record))
-    cached_build(tmp_path / "out")
-    assert made == ["t-case-1"]
-    monkeypatch.setattr(exports.Publisher, "record", original)
-    build(data, tmp_path / "clean", siteurl=SITEURL)
-    files = output_files(tmp_path / "clean")
-    assert [p.relative_to(tmp_path / "clean") for p in files] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]
-    for path in files:
-        assert path.read_bytes() == (tmp_path / "out" / path.relative_to(tmp_path / "clean")).read_bytes(), path
+    copy_range = output._copy_range
+    monkeypatch.setattr(output, "_copy_range", lambda source, target, offset, length: copied.append(length) or copy_range(source, target, offset, length))
+    changes = [  # records are ordered by id here: a change in the middle, one added between two, the first removed
+        ("edit", lambda: write_record(data, "case", case_record("t-case-1", title="改过的标题", body="第1段正文。")), ["t-case-1"]),
+        ("add", lambda: write_record(data, "case", case_record("t-case-15")), ["t-case-15"]),
+        ("delete", lambda: (data / "cases" / "t-case-0.yaml").unlink(), []),
+    ]
+    for name, change, serialised in changes:
+        change()
+        made.clear(), copied.clear()
+        cached_build(tmp_path / "out")
+        assert made == serialised, name
+        assert copied, f"{name}: records.json and cases.csv are spliced from the live copy"
+        build(data, tmp_path / name, siteurl=SITEURL)
+        files = output_files(tmp_path / name)
+        assert [p.relative_to(tmp_path / name) for p in files] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]
+        for path in files:
+            assert path.read_bytes() == (tmp_path / "out" / path.relative_to(tmp_path / name)).read_bytes(), (name, path)
+
+
+def test_a_splice_is_the_join_whatever_changed(tmp_path, monkeypatch):
+    """``FragmentStore.splice`` gives ``join``'s bytes (through the kernel or, on another file system, through Python)."""
+    import errno
+
+    from gongkai import output
+    from gongkai.fragments import FragmentStore
+    from gongkai.output import CopiedRange, OutputTree
+
+    store = FragmentStore(tmp_path / "cache", "t", "salt")
+    for key in "abcdefg":
+        store.add(key, [key.encode() * (1 + ord(key) % 3)])
+    head, separator, tail = b"[\n", b",\n", b"\n]"
+    before = list("abcdef")
+    tree = OutputTree(tmp_path / "before")
+    tree.write_bytes("old.txt", store.join(before, 0, head, separator, tail))
+    store.note_joined("old.txt", "k", before, 0, head, separator, tail)
+    store.save()
+    store = FragmentStore(tmp_path / "cache", "t", "salt")  # the next build
+    joined = store.joined_before("old.txt")
+    assert joined is not None and joined.file_key == "k"
+    source = str(tmp_path / "before" / "old.txt")
+    tree = OutputTree(tmp_path / "after")
+    cases = [list("abcdef"), list("abXdef"), list("abcgdef"), list("bcdef"), list("abcde"), list("fedcba"), [], list("g")]
+    for number, keys in enumerate(cases):
+        store.add("X", [b"changed"])
+        pieces = store.splice(keys, 0, b"{", separator, b"}", joined, source)
+        tree.write_bytes(f"{number}.txt", pieces)
+        assert (tmp_path / "after" / f"{number}.txt").read_bytes() == store.join(keys, 0, b"{", separator, b"}"), keys
+    assert any(isinstance(piece, CopiedRange) for piece in store.splice(list("abXdef"), 0, b"", separator, b"", joined, source))
+    assert store.splice(list("abc"), 0, b"", b";", b"", joined, source) == store.join(list("abc"), 0, separator=b";")  # another separator
+
+    def unsupported(*args):
+        raise OSError(errno.EXDEV, "another file system")
+
+    monkeypatch.setattr(output.os, "copy_file_range", unsupported)
+    tree.write_bytes("other-fs.txt", store.splice(list("abXdef"), 0, head, separator, tail, joined, source))
+    assert (tmp_path / "after" / "other-fs.txt").read_bytes() == store.join(list("abXdef"), 0, head, separator, tail)
+    (tmp_path / "before" / "old.txt").write_bytes(b"not that file")
+    assert isinstance(store.splice(list("abXdef"), 0, head, separator, tail, joined, source), bytearray)
 
 
 def test_fragment_store_keeps_what_a_build_used_and_trusts_nothing_else(tmp_path):

@@ -21,14 +21,15 @@ not public can get in; every file is written in a stable order with
 
 Speed (issue 8): a record's JSON line and CSV row are serialised once and kept
 in the build cache by the record's file digest (``fragments.py``); the big
-files are joined from those bytes, so an edit serialises one record. A clean
-build serialises on every core (forked workers).
+files are joined from those bytes, so an edit serialises one record, and a
+rebuild copies the unchanged runs of lines from the live site's copy in the
+kernel (``FragmentStore.splice``). A clean build serialises on every core
+(forked workers).
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -230,14 +231,6 @@ PARALLEL_THRESHOLD = 1000
 SHARES_PER_WORKER = 4
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
-
-
-def _record_file_key(site: Site, path: str, fragment_key: str) -> str:
-    return _digest(site.global_key, path, fragment_key)
-
-
 def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> None:
     """Add each record's records.json line and CSV row to ``store`` under its key; write its own JSON file."""
     schema = published_schema(site.publication.vocab)
@@ -246,8 +239,7 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
     for record, key in zip(records, keys):
         data = publisher.record(record)
         json_line = _json_text(data).encode("utf-8")
-        path = urls.record_json(record.url_kind, record.id)
-        site.output.write_keyed(path, _record_file_key(site, path, key), lambda: json_line + b"\n")
+        site.write_keyed(urls.record_json(record.url_kind, record.id), lambda: json_line + b"\n", key)
         store.add(key, (json_line, lines.line(csv_row(data, columns[record.kind]))))
 
 
@@ -285,37 +277,48 @@ def write_exports(site: Site) -> None:
 def _write_files(site: Site, store: FragmentStore) -> None:
     urls = site.urls
     records = site.publication.records
-    keys = [_digest(site.fingerprints.of(record)) for record in records]  # the record's file digest: cheap
+    keys = [site.fingerprints.of_record(record) for record in records]  # the record's file digest: cheap
     missing = [number for number, key in enumerate(keys) if not store.keep(key)]
     _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing])
     made = set(missing)
     for number, (record, key) in enumerate(zip(records, keys)):
         if number not in made:
-            path = urls.record_json(record.url_kind, record.id)
-            site.output.write_keyed(path, _record_file_key(site, path, key), lambda key=key: store.part(key, JSON_LINE) + b"\n")
+            site.write_keyed(urls.record_json(record.url_kind, record.id), lambda key=key: store.part(key, JSON_LINE) + b"\n", key)
 
-    path = urls.data("records.json")
     head = {
         "license": str(site.setting("GONGKAI_LICENSE", "")),
         "schema": urls.absolute(urls.data("schema.json")),
         "count": len(keys),
     }
     # One record per line, so a change shows as a changed line.
-    site.output.write_keyed(path, _digest(site.global_key, path, *keys), lambda: store.join(
-        keys, JSON_LINE, head=(_json_text(head)[:-1] + ',"records":[\n').encode("utf-8"), separator=b",\n",
-        tail=(b"\n" if keys else b"") + b"]}\n",
-    ))
+    _write_joined(site, store, urls.data("records.json"), keys, JSON_LINE,
+                  head=(_json_text(head)[:-1] + ',"records":[\n').encode("utf-8"), separator=b",\n",
+                  tail=(b"\n" if keys else b"") + b"]}\n")
     schema = published_schema(site.publication.vocab)
     lines = CsvLines()
+    by_kind: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for record, key in zip(records, keys):
+        by_kind[record.kind].append(key)
     for kind in KINDS:
-        of_kind = [key for record, key in zip(records, keys) if record.kind == kind]
         # UTF-8 with a BOM (Excel), a header of column names, one CRLF line per record.
         header = "\ufeff".encode("utf-8") + lines.line([c.name for c in csv_columns(kind, schema)])
-        path = urls.data(f"{kind}s.csv")
-        site.output.write_keyed(path, _digest(site.global_key, path, *of_kind),
-                                lambda of_kind=of_kind, header=header: store.join(of_kind, CSV_LINE, head=header))
-    path = urls.data("schema.json")
-    site.output.write_keyed(path, _digest(site.global_key, path), lambda: dumps(schema))  # vocabularies are in the global key
+        _write_joined(site, store, urls.data(f"{kind}s.csv"), by_kind[kind], CSV_LINE, head=header)
+    site.write_keyed(urls.data("schema.json"), lambda: dumps(schema))  # vocabularies are in the global key
+
+
+def _write_joined(site: Site, store: FragmentStore, path: str, keys: list[str], part: int,
+                  head: bytes = b"", separator: bytes = b"", tail: bytes = b"") -> None:
+    """Write the file at ``path`` joined from the fragments at ``keys``, keyed by them.
+
+    When the live site's copy is the previous build's join, only the fragments
+    that changed are read: the rest is copied from that copy in the kernel
+    (``FragmentStore.splice``), so an edit does not move 150 MB through Python.
+    """
+    key = site.key(path, *keys)
+    before = store.joined_before(path)
+    source = site.output.previous_file(path, before.file_key) if before else None
+    site.output.write_keyed(path, key, lambda: store.splice(keys, part, head, separator, tail, before, source))
+    store.note_joined(path, key, keys, part, head, separator, tail)
 
 
 # --- the 数据下载 page ---------------------------------------------------------------------------

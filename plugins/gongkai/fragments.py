@@ -13,6 +13,12 @@ segments are never changed once written, only deleted when no index names
 them. When the segments hold more dead bytes than live ones, or too many
 segments have piled up, the live fragments are copied into one new segment.
 Nothing is held in memory but the index (key → where the bytes are).
+
+A big file changes by a record or two between builds, so the store also
+remembers how it joined each file (``Joined``: which fragments, where they
+begin and end). The next build writes the file as the runs of fragments it
+shares at the start and at the end with the live site's copy, copied from
+that copy in the kernel, around the few fragments that changed (``splice``).
 """
 
 from __future__ import annotations
@@ -22,11 +28,30 @@ import pickle
 import secrets
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .output import CopiedRange, Pieces
+
 MAX_SEGMENTS = 8
 """More segments than this (one per build that made anything) are merged into one."""
+
+
+@dataclass(frozen=True)
+class Joined:
+    """How a build joined a file from fragments: enough to find their bytes in it again."""
+
+    file_key: str
+    """The file's key in that build's output manifest: a file with this key holds exactly these bytes."""
+    keys: tuple[str, ...]
+    part: int
+    separator: bytes
+    start: int
+    """Where the first fragment begins (after the head)."""
+    end: int
+    """Where the last fragment ends (the tail follows)."""
+    size: int
 
 
 class FragmentStore:
@@ -50,6 +75,10 @@ class FragmentStore:
         """This process's segment, to which ``add`` appends."""
         self._new_pid = 0
         self._new_size = 0
+        self._joined_before: dict[str, Joined] = {}
+        """File → how the previous build joined it."""
+        self._joined: dict[str, Joined] = {}
+        """File → how this build joined it (saved for the next)."""
         if not self.temporary:
             self._load()
 
@@ -61,7 +90,7 @@ class FragmentStore:
     def _load(self) -> None:
         try:
             with open(self._index_path(), "rb") as source:
-                salt, entries = pickle.load(source)
+                salt, entries, joined = pickle.load(source)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
             return
         if salt != self.salt:
@@ -79,6 +108,7 @@ class FragmentStore:
                 continue
             self._files[segment] = descriptor
         self._entries = {key: entry for key, entry in entries.items() if entry[0] in self._files}
+        self._joined_before = joined
 
     def _segment_path(self, segment: str) -> Path:
         return self.folder / f"{self.name}-{segment}.segment"
@@ -116,6 +146,57 @@ class FragmentStore:
             position += size
         view[position:] = tail
         return joined
+
+    def _span(self, keys: Sequence[str], part: int, separator: bytes) -> int:
+        """The length of part ``part`` of the fragments at ``keys`` joined with ``separator``."""
+        entries = self._entries
+        return sum(entries[key][2][part] for key in keys) + len(separator) * max(0, len(keys) - 1)
+
+    def joined_before(self, name: str) -> Joined | None:
+        """How the previous build joined the file ``name`` (``note_joined``), if it did."""
+        return self._joined_before.get(name)
+
+    def note_joined(self, name: str, file_key: str, keys: Sequence[str], part: int, head: bytes = b"",
+                    separator: bytes = b"", tail: bytes = b"") -> None:
+        """Remember that the file ``name`` (keyed ``file_key``) is this join, for the next build's ``splice``."""
+        end = len(head) + self._span(keys, part, separator)
+        self._joined[name] = Joined(file_key, tuple(keys), part, separator, len(head), end, end + len(tail))
+
+    def splice(self, keys: Sequence[str], part: int, head: bytes = b"", separator: bytes = b"", tail: bytes = b"",
+               before: Joined | None = None, source: str | None = None) -> bytearray | Pieces:
+        """What ``join`` gives, with the fragments it shares with the file ``source`` as ranges of it.
+
+        ``source`` is a file ``before`` describes. The runs of fragments at the
+        start and at the end that the two joins have in common are copied from
+        it; only the fragments between them are read. A record edited, added
+        or removed leaves one fragment to read.
+        """
+        if before is None or source is None or (before.part, before.separator) != (part, separator):
+            return self.join(keys, part, head, separator, tail)
+        if os.stat(source).st_size != before.size:  # not the file it says it is: copy nothing from it
+            return self.join(keys, part, head, separator, tail)
+        old, shared = before.keys, min(len(before.keys), len(keys))
+        prefix = 0
+        while prefix < shared and old[prefix] == keys[prefix]:
+            prefix += 1
+        suffix = 0
+        while suffix < shared - prefix and old[-1 - suffix] == keys[-1 - suffix]:
+            suffix += 1
+        runs: list[bytes | bytearray | CopiedRange] = []
+        if prefix:
+            runs.append(CopiedRange(source, before.start, self._span(keys[:prefix], part, separator)))
+        if prefix + suffix < len(keys):
+            runs.append(self.join(keys[prefix:len(keys) - suffix], part, separator=separator))
+        if suffix:
+            length = self._span(keys[len(keys) - suffix:], part, separator)
+            runs.append(CopiedRange(source, before.end - length, length))
+        pieces: list[bytes | bytearray | CopiedRange] = [head]
+        for number, run in enumerate(runs):
+            if number:
+                pieces.append(separator)
+            pieces.append(run)
+        pieces.append(tail)
+        return pieces
 
     # --- writing ---------------------------------------------------------------
 
@@ -159,7 +240,7 @@ class FragmentStore:
             live = self._compacted(live)
         temporary = self._index_path().with_name(f"{self.name}.index.{os.getpid()}.tmp")
         with open(temporary, "wb") as out:
-            pickle.dump((self.salt, live), out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.salt, live, self._joined), out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self._index_path())
         named = {segment for segment, _, _ in live.values()}
         self._close()

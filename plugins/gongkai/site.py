@@ -16,7 +16,7 @@ from .bodies import Bodies
 from .facets import Facets
 from .fingerprint import Fingerprinter
 from .markup import render_body
-from .output import OutputTree
+from .output import OutputTree, Pieces
 from .publication import Publication
 from .records import Record
 from .urls import Urls
@@ -61,7 +61,10 @@ class Site:
             context if made_from is None else made_from,
         )
 
-    def write_keyed(self, path: str, make: Callable[[], str | bytes], *made_from: Any) -> None:
+    def key(self, path: str, *made_from: Any) -> str:
+        """The key of the file at ``path`` made from ``made_from`` (and what the global key covers)."""
+        return self.fingerprints.key(self.global_key, path, *made_from)
+
+    def write_keyed(self, path: str, make: Callable[[], str | bytes | bytearray | Pieces], *made_from: Any) -> None:
         """Write ``make()`` at ``path``, or reuse the previous build's file if ``made_from`` is unchanged."""
-        key = self.fingerprints.key(self.global_key, path, *made_from)
-        self.output.write_keyed(path, key, make)
+        self.output.write_keyed(path, self.key(path, *made_from), make)
