@@ -22,7 +22,7 @@ import pytest
 from conftest import BUILD_EPOCH, SAMPLE_DATA, build, case_record, disclosure_record, new_data_dir, report_record, write_record
 
 from gongkai.catalog import load_catalog, load_vocabularies
-from gongkai.exports import csv_columns, join_items, split_items
+from gongkai.exports import Column, csv_columns, csv_row, guarded, join_items, split_items
 from gongkai.jsonschema import editor_schemas, record_types, vocab_fields
 from gongkai.publication import publish
 
@@ -113,9 +113,11 @@ def _leaf_paths(value, prefix: str = "") -> set[str]:
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows, each cell as the 数据下载 page tells programs to read it: one leading ``'`` dropped."""
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM"
-    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    rows = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+    return [{name: cell.removeprefix("'") for name, cell in row.items()} for row in rows]
 
 
 def assert_csv_round_trips(output: Path) -> None:
@@ -211,6 +213,9 @@ def test_committed_editor_schemas_are_up_to_date():
 
 # --- non-public records, reproducibility ------------------------------------------------
 
+FORMULA_TITLE = '=HYPERLINK("http://example.org/","点此")江中市问责'
+"""A title a spreadsheet would run as a formula if the CSV gave it as it is."""
+
 MARKERS = {
     "draft": "草稿标记QZDRAFT",
     "embargoed": "预约标记QZEMBARGO",
@@ -227,7 +232,8 @@ def mixed(tmp_path_factory):
     data = new_data_dir(root / "data")
     write_record(data, "case", case_record(
         "t-pub", legal_basis=["第七条|第八条", "反斜杠\\在此", "逗号,与\"引号\""],
-        body="第一段，含逗号。\n\n第二段\n| 表 | 格 |\n|---|---|\n| 1 | 2 |",
+        title=FORMULA_TITLE, summary="'引号开头的摘要",
+        body="- 第一段，含逗号。\n\n第二段\n| 表 | 格 |\n|---|---|\n| 1 | 2 |",
         corrections=[{"on": "2024-04-01", "note": "更正一"}, {"on": "2024-05-01", "note": "更正|二"}],
         appeal={"filed": True, "result": "维持原决定"},
     ))
@@ -285,6 +291,25 @@ def test_awkward_text_round_trips_and_validates(mixed):
     assert row["appeal.filed"] == "true"
     questions = read_csv(output / "data" / "reports.csv")[0]
     assert split_items(questions["questions.answer"]) == ["回答一", ""]
+
+
+def test_csv_cells_that_start_like_formulas_are_guarded_and_the_json_is_exact(mixed):
+    output = mixed / "one"
+    text = (output / "data" / "cases.csv").read_bytes().decode("utf-8-sig")
+    row = next(csv.DictReader(io.StringIO(text, newline="")))  # as a spreadsheet gets it: nothing dropped
+    assert row["title"] == "'" + FORMULA_TITLE
+    assert row["summary"] == "''引号开头的摘要"
+    assert row["body"].startswith("'- 第一段")
+    assert row["subject.name"] == "张某" and row["appeal.filed"] == "true"
+    record = next(r for r in load_json(output / "data" / "records.json")["records"] if r["id"] == "t-pub")
+    assert (record["title"], record["summary"]) == (FORMULA_TITLE, "'引号开头的摘要")
+    assert record["body"].startswith("- 第一段")
+    columns = [Column("score", "分数", False), Column("note", "说明", False), Column("items", "各项", True)]
+    cells = csv_row({"score": -3, "note": "-3", "items": ["@a", "b"]}, columns)
+    assert cells == ["-3", "'-3", "'@a|b"]  # a number is never a formula; text is guarded, lists as a whole
+    for start in ("=", "+", "-", "@", "\t", "\r", "'"):
+        assert guarded(start + "x") == "'" + start + "x"
+    assert guarded("江中市=1") == "江中市=1" and guarded("") == ""
 
 
 def test_two_builds_give_identical_feeds_and_data(mixed):

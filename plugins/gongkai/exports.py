@@ -8,7 +8,8 @@ What researchers and other sites download (site.md "URLs"):
   opens Chinese correctly), nested objects flattened to dotted columns
   (``subject.name``), lists joined with ``|`` (``LIST_SEPARATOR``; a ``|`` or
   ``\\`` inside an item is written ``\\|`` or ``\\\\``), the item values of a
-  list of objects in parallel columns (``stages.stage``, ``stages.on``).
+  list of objects in parallel columns (``stages.stage``, ``stages.on``); a
+  text cell that a spreadsheet would run as a formula starts with ``'`` (``guarded``).
 * ``/<kind>s/<id>.json``: one record, the same object (and the same line) as in records.json.
 * ``/data/schema.json``: the JSON Schema all of these follow (``jsonschema.py``).
 
@@ -44,6 +45,8 @@ from .workers import ForkedWork
 
 LIST_SEPARATOR = "|"
 ESCAPE = "\\"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+"""How a CSV cell that a spreadsheet would run as a formula starts (and the guard itself): see ``guarded``."""
 CSV_EXCLUDED = frozenset({"body_html"})
 """Columns the CSV leaves out: the HTML is in the JSON; the CSV keeps the Markdown ``body``."""
 
@@ -189,16 +192,30 @@ def split_items(cell: str) -> list[str]:
     return items
 
 
+def guarded(cell: str) -> str:
+    """A text cell a spreadsheet will not run: ``'`` in front when it starts like a formula.
+
+    Excel and LibreOffice take a cell starting with ``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return as a formula (OWASP "CSV injection"); a leading
+    ``'`` makes it text and is not shown. A cell already starting with ``'``
+    gets one more, so a program gets every value back by dropping one leading
+    ``'`` (the 数据下载 page says so). records.json is exact and never guarded.
+    """
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
 def csv_row(record: dict, columns: list[Column]) -> list[str]:
     row = []
     for column in columns:
         value = _values(record, column.path)
         if column.as_json:
-            row.append(join_items([json.dumps(v, ensure_ascii=False) for v in (value or [])]))
+            row.append(guarded(join_items([json.dumps(v, ensure_ascii=False) for v in (value or [])])))
         elif column.many:
-            row.append(join_items(value or []))
+            row.append(guarded(join_items(value or [])))
+        elif isinstance(value, (int, float)):
+            row.append(cell_text(value))  # a number (-3) is a number to a spreadsheet too, never a formula
         else:
-            row.append(cell_text(value))
+            row.append(guarded(cell_text(value)))
     return row
 
 
