@@ -19,7 +19,9 @@ the staging folder is not filled from nothing:
 - anything else is made.
 
 Files are always replaced (a new inode), never written in place, because a
-recycled or linked file may share its inode with the live site. A recycled
+recycled or linked file may share its inode with the live site. A big file
+that changed in a few places may be made of ranges of the live site's copy
+(``previous_file``, ``CopiedRange``): the kernel copies them into the new file. A recycled
 tree is trusted only within the build that recycled it: its manifest is
 taken out first (``RECYCLED``), so a build killed half-way leaves a staging
 folder nobody will reuse.

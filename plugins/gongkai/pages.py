@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 
 from .charts import Bar, bar_chart, format_number
 from .facets import FACET_BY_KEY, FACETS, Facet, Facets, FacetValue, year_of
+from .fields import CHINA_TIME
 from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
 from .site import Site
 from .urls import Urls
@@ -444,8 +445,9 @@ def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
     size = site.setting("GONGKAI_PAGE_SIZE", 50)
     urls, records = site.urls, site.publication.records
     # Read once per record (public records are published, so never None), then found by the object's
-    # identity in C: a record is listed on seven pages or so.
-    changed = {id(r): r.last_changed for r in records}
+    # identity in C: a record is listed on seven pages or so. All in one time zone, because datetimes
+    # that share a tzinfo compare without calling it (30 times faster).
+    changed = {id(r): r.last_changed.astimezone(CHINA_TIME) for r in records}
 
     def latest(listed: Sequence[Record]) -> datetime | None:
         return max(map(changed.__getitem__, map(id, listed)), default=None)
