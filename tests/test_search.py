@@ -62,7 +62,8 @@ def test_corpus_analysis_agrees_with_the_analyzer():
     alphabet = list("江中市交通局雲嶺縣号號〔〕2024AbZ１２ｚ 〇\n-·，。") + ["\U00020000", "\U0002A6A5"]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(200)]
     texts[3] = "x" * 100  # a long word is cut to 40 characters
-    blocks = [analyze_block({"body": texts[first:first + 64]}) for first in range(0, len(texts), 64)]
+    blocks = [(analyze_block({"body": texts[first:first + 64]}), range(first, min(first + 64, len(texts))))
+              for first in range(0, len(texts), 64)]
     postings = merge_blocks(blocks, ("body",), len(texts))  # as the build merges its cached blocks
     for n, text in enumerate(texts):
         expected: dict[str, int] = {}
@@ -108,7 +109,8 @@ def _unversioned(name: str) -> str:
 def test_an_edit_rewrites_only_what_it_touches(tmp_path):
     """Scores are computed in the browser, so editing a title changes meta.json, the record's own file and
     the shards of its title's terms; every other file keeps its bytes and the version (the folder) stays.
-    Adding a record renumbers the documents, so it starts a new version."""
+    Adding a record numbers no other document anew (documents are numbered by a hash of their id), so
+    it adds its own document's file in the same folders."""
     data = new_data_dir(tmp_path / "data")
     bodies = ["交通运输安全检查", "应急管理值班制度", "生态环境保护督察", "住房公积金管理", "教育经费使用审计", "水利工程建设质量"]
     for i, body in enumerate(bodies):
@@ -128,15 +130,17 @@ def test_an_edit_rewrites_only_what_it_touches(tmp_path):
     assert len(changed) < len(after) / 2
     write_record(data, "case", case_record("t-edit-9", title="新增记录"))
     build(data, output)
-    assert not _static_files(output).keys() & after.keys()
+    added = _static_files(output)
+    assert {_unversioned(name) for name in added.keys() - after.keys()} == {f"docs/{search(output, '新增记录').hits[0].n}.json"}
+    assert after.keys() < added.keys()
 
 
 def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
     """A rebuild takes the analysis of unchanged records and the encoded entries of unchanged terms from
     the build cache; after edits, an addition and a removal its search files are a clean build's.
-    whoosh's index is updated in place (edited records' documents replaced) while few documents are
-    replaced, and its ranking is then a clean build's; past ``MAX_STALE_SHARE``, or when a record is
-    added or removed, it is written whole and its scores are a clean build's too."""
+    whoosh's index is updated in place (edited, added and removed records' documents) while few
+    documents are deleted, and its ranking is then a clean build's; past ``MAX_STALE_SHARE`` it is
+    written whole and its scores are a clean build's too."""
     monkeypatch.setattr("gongkai.search.blockcache.BLOCK_DOCS", 3)  # several blocks and units even for a few records
     monkeypatch.setattr("gongkai.search.shards.UNIT_TERMS", 4)
     monkeypatch.setattr("gongkai.search.index.MAX_STALE_SHARE", 0.2)  # two of twelve
@@ -160,8 +164,9 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
         (edit(5, "水利工程建设整改情况再通报"), 1),
         (edit(3, "住房公积金整改通报"), None),  # a third stale document: past the share
         (edit(3, "住房公积金整改情况通报"), 1),
-        (lambda: write_record(data, "case", case_record("t-cache-new", title="新增记录通报")), None),
-        (lambda: files[8].unlink(), None),
+        (lambda: write_record(data, "case", case_record("t-cache-new", title="新增记录通报")), 1),  # added: nothing stale
+        (lambda: files[8].unlink(), 1),  # the second stale document
+        (edit(5, "水利工程建设整改情况三通报"), None),  # a third: past the share
     ]
     for step, (change, replaced) in enumerate(changes):
         held = tmp_path / f"held-{step}"  # the live index's files themselves (hard links): never written again

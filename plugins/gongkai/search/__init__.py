@@ -32,7 +32,7 @@ from ..records import RECORD_TYPES, Record
 from ..site import Site
 from ..workers import freeze_for_fork
 from .blockcache import Block, BlockCache, block_bounds
-from .documents import FIELDS, KIND_ORDER, SearchDoc, ordered_records, search_documents
+from .documents import FIELDS, KIND_ORDER, SearchDoc, numbered_records, search_documents
 from .index import Replacement, documents_to_replace, final_output, index_state, whoosh_dir, write_whoosh
 from .postings import AnalyzedBlock, Postings, analyze_block, merge_blocks
 from .shards import build_static_index, doc_file, numbering
@@ -103,10 +103,10 @@ def write_search(site: Site) -> None:
         root = Path(site.output.root).resolve()
         whoosh_target = whoosh_dir(final_output(root))
         staged = final_output(root) != root  # build.py swaps the index in after the output folder
-        numbered = numbering(docs)
+        numbered = numbering(len(docs))
         state = index_state(docs, numbered, site.fingerprints.digests, site.global_key)
-        changed = documents_to_replace(whoosh_target, state)
-        replace = None if changed is None else _replacement(site, records, changed)
+        changes = documents_to_replace(whoosh_target, state)
+        replace = None if changes is None else _replacement(site, records, *changes)
         del records
         writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
 
@@ -156,50 +156,47 @@ def write_search(site: Site) -> None:
             "index_bytes": size,
             "static_files": files,
             "whoosh_dir": str(whoosh_target),
-            "whoosh_replaced": None if replace is None else len(replace.docs),
+            "whoosh_replaced": None if replace is None else replace.count(),
             "seconds": timings,
         }
 
 
-def _analyze(site: Site) -> tuple[list[Record], list[SearchDoc], Postings, int]:
-    """The records in document order, their documents and postings; only the blocks whose records
-    changed since the previous build are analyzed (``blockcache.py``). Also how many blocks were."""
-    records = ordered_records(site)
+def _analyze(site: Site) -> tuple[dict[int, Record], list[SearchDoc], Postings, int]:
+    """The records by document number, their documents (in document order) and postings; only the
+    blocks whose records changed since the previous build are analyzed (``blockcache.py``). Also how
+    many blocks were."""
+    records, numbers = numbered_records(site)
     cache_dir = site.setting("GONGKAI_CACHE_PATH")
     cache = BlockCache(Path(cache_dir) if cache_dir else None, site.global_key)
     digests = site.fingerprints.digests
     docs: list[SearchDoc] = []
     analyzed = 0
 
-    def blocks() -> Iterator[AnalyzedBlock]:
+    def blocks() -> Iterator[tuple[AnalyzedBlock, list[int]]]:
         nonlocal analyzed
         for first, end in block_bounds([r.id for r in records]):
             part = records[first:end]
             key = cache.key([r.id for r in part], [digests.get(r.id) for r in part])
             block = cache.load(key)
             if block is None:
-                block_docs, texts = search_documents(site, part)
+                block_docs, texts = search_documents(site, part, range(len(part)))
                 block = Block(block_docs, analyze_block(texts))
                 cache.save(key, block)
                 analyzed += 1
-            docs.extend(block.numbered_from(first))
-            yield block.analysis
+            docs.extend(block.numbered(numbers[first:end]))
+            yield block.analysis, numbers[first:end]
 
     postings = merge_blocks(blocks(), FIELDS, len(records))
     cache.prune()
-    return records, docs, postings, analyzed
+    return dict(zip(numbers, records)), docs, postings, analyzed
 
 
-def _replacement(site: Site, records: list[Record], changed: list[int]) -> Replacement:
-    """The documents ``changed`` (numbers) with their texts, to replace in the whoosh index."""
-    docs: list[SearchDoc] = []
-    texts: dict[str, list[str]] = {name: [] for name in FIELDS}
-    for n in changed:
-        doc, doc_texts = search_documents(site, [records[n]], n)
-        docs += doc
-        for name in FIELDS:
-            texts[name] += doc_texts[name]
-    return Replacement(docs, texts)
+def _replacement(site: Site, records: dict[int, Record], removed: list[str], added: list[int]) -> Replacement:
+    """What to change in the whoosh index: the ids to delete, and the documents ``added`` (numbers)
+    with their texts."""
+    chosen = [records[n] for n in added]
+    docs, texts = search_documents(site, chosen, added)
+    return Replacement(removed, docs, texts)
 
 
 def _encoded_units(site: Site) -> PickleCache | None:

@@ -9,9 +9,11 @@ key (code, vocabularies, settings) and its records' ids and file digests. A
 rebuild loads the blocks whose records did not change and analyzes the rest.
 
 Where a block ends depends on its records only (a block ends after a record
-whose id hashes to 0 modulo ``BLOCK_DOCS``, or at ``MAX_BLOCK_DOCS``), not on
-document numbers: adding or removing a record changes the key of its own
-block, and the blocks before and after it are found again.
+whose id hashes to 0 modulo ``BLOCK_DOCS``, or at ``MAX_BLOCK_DOCS``:
+``cuts.hash_cuts``), not on document numbers: adding or removing a record
+changes the key of its own block, and the blocks before and after it are found
+again. A block keeps its documents numbered 0… within it; the build gives them
+their document numbers.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..buildcache import PickleCache
+from .cuts import hash_cuts
 from .documents import SearchDoc
 from .postings import AnalyzedBlock
 
@@ -34,15 +37,8 @@ FOLDER = "search-blocks"
 
 
 def block_bounds(ids: list[str]) -> list[tuple[int, int]]:
-    """(first, end) document ranges of the blocks, decided by the ids alone."""
-    bounds, first = [], 0
-    for n, record_id in enumerate(ids):
-        if n + 1 - first >= MAX_BLOCK_DOCS or zlib.crc32(record_id.encode("utf-8")) % BLOCK_DOCS == 0:
-            bounds.append((first, n + 1))
-            first = n + 1
-    if first < len(ids):
-        bounds.append((first, len(ids)))
-    return bounds
+    """(first, end) ranges of the documents in each block, decided by the ids alone."""
+    return hash_cuts((zlib.crc32(i.encode("utf-8")) for i in ids), BLOCK_DOCS, MAX_BLOCK_DOCS)
 
 
 @dataclass
@@ -52,8 +48,9 @@ class Block:
     docs: list[SearchDoc]
     analysis: AnalyzedBlock
 
-    def numbered_from(self, first: int) -> list[SearchDoc]:
-        return [SearchDoc(first + d.n, d.id, d.kind, d.url, d.title, d.date, d.region, d.year, d.snippet) for d in self.docs]
+    def numbered(self, numbers: list[int]) -> list[SearchDoc]:
+        """The block's documents with their document numbers in the corpus."""
+        return [SearchDoc(n, d.id, d.kind, d.url, d.title, d.date, d.region, d.year, d.snippet) for n, d in zip(numbers, self.docs)]
 
 
 class BlockCache:

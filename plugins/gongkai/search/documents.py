@@ -10,17 +10,20 @@ notice weighs more than a word in the body):
 - ``body`` (boost 1): summary, body text and every other textual field,
   vocabulary names included (region, issuer, topics, circumstances, forms …).
 
-Documents are numbered by (year, kind, region, newest first): each combination
-is then one run of numbers, so the browser learns the facets of every
-document from a table of a few hundred runs instead of a per-document list.
-Only ``site.publication.records`` is read: tombstones and everything not
+Documents are numbered by a hash of their record's id (``document_numbers``),
+so adding or removing a record leaves the other records' numbers as they were
+(but for the few beside it in the table), and a rebuild rewrites only what
+holds that record. Only ``site.publication.records`` is read: tombstones and everything not
 public never reach the index.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Iterable
+
+import numpy as np
 
 from ..facets import year_of
 from ..fields import CHINA_TIME
@@ -101,25 +104,51 @@ def _details(record: Record, vocab) -> list[object]:
     return values
 
 
-def ordered_records(site: Site) -> list[Record]:
-    """The public records in document order: year (newest first), kind, region, then newest first."""
-    vocab = site.publication.vocab
-    region_rank = {entry.id: i for i, entry in enumerate(vocab.regions)}
-    return sorted(  # stable: newest first within a run
-        site.publication.records,
-        key=lambda r: (-int(year_of(r)), KIND_ORDER.index(r.kind), region_rank.get(r.region, len(region_rank))),
-    )
+def table_size(count: int) -> int:
+    """The range document numbers are hashed into: a power of two at least twice ``count``, so
+    collisions are few; it changes (and every document moves) only when ``count`` crosses a power of two."""
+    size = 16
+    while size < 2 * count:
+        size *= 2
+    return size
 
 
-def search_documents(site: Site, records: list[Record], first: int = 0) -> tuple[list[SearchDoc], dict[str, list[str]]]:
-    """``records`` as search documents numbered from ``first``, and their texts: field → one per document.
+def document_numbers(ids: list[str]) -> list[int]:
+    """Each id's document number, a function of the set of ids alone.
+
+    An id's home is a hash of it modulo ``table_size``; ids go, in order of
+    (home, id), each to the first free number at or after its home (linear
+    probing without wrapping, so a number may pass the table's end). Adding or
+    removing an id moves only the ids after it in its run of taken numbers
+    (about one, with the table at most half full).
+    """
+    size = table_size(len(ids))
+    homes = [int.from_bytes(hashlib.blake2b(i.encode("utf-8"), digest_size=8).digest(), "little") % size for i in ids]
+    order = sorted(range(len(ids)), key=lambda k: (homes[k], ids[k]))
+    placed = np.arange(len(ids), dtype=np.int64)
+    numbers = np.empty(len(ids), dtype=np.int64)
+    # the i-th placed id takes max(its home, the previous one's number + 1) = i + max over j <= i of (home_j - j)
+    numbers[order] = np.maximum.accumulate(np.asarray([homes[k] for k in order], dtype=np.int64) - placed) + placed
+    return numbers.tolist()
+
+
+def numbered_records(site: Site) -> tuple[list[Record], list[int]]:
+    """The public records in document order, and their document numbers (ascending)."""
+    records = list(site.publication.records)
+    numbers = document_numbers([r.id for r in records])
+    order = sorted(range(len(records)), key=numbers.__getitem__)
+    return [records[k] for k in order], [numbers[k] for k in order]
+
+
+def search_documents(site: Site, records: list[Record], numbers: Iterable[int]) -> tuple[list[SearchDoc], dict[str, list[str]]]:
+    """``records`` as search documents with the given ``numbers``, and their texts: field → one per document.
 
     The texts are kept apart so they can be dropped once analyzed: they are most of the corpus's memory.
     """
     vocab = site.publication.vocab
     docs = []
     texts: dict[str, list[str]] = {f: [] for f in FIELDS}
-    for n, record in enumerate(records, first):
+    for n, record in zip(numbers, records):
         body = plain_text(site.body_html(record))
         snippet = _join([record.summary, body])[:SNIPPET_CHARS]
         docs.append(SearchDoc(

@@ -108,12 +108,13 @@ def whoosh_staging(directory: Path) -> Path:
 @dataclass
 class IndexState:
     """What ``STATE`` says of an index: under which global key and numbering it was written, each
-    document's record digest (in document order), how many replaced documents it still counts
+    document's number and record digest by record id, how many deleted documents it still counts
     (``stale``) and in how many segments."""
 
     salt: str
     numbering: str
-    keys: list[str | None]
+    documents: dict[str, list]
+    """Record id → [document number, record digest]."""
     stale: int = 0
     segments: int = 1
 
@@ -129,31 +130,40 @@ class IndexState:
 
 
 def index_state(docs: list[SearchDoc], numbered: str, digests: dict[str, str], salt: str) -> IndexState:
-    """The state of an index of ``docs`` (``numbered`` is ``shards.numbering(docs)``)."""
-    return IndexState(salt, numbered, [digests.get(d.id) for d in docs])
+    """The state of an index of ``docs`` (``numbered`` is ``shards.numbering``)."""
+    return IndexState(salt, numbered, {d.id: [d.n, digests.get(d.id)] for d in docs})
 
 
-def documents_to_replace(directory: Path, wanted: IndexState) -> list[int] | None:
-    """The documents whose records changed since the index in ``directory`` was written, when updating
-    it is right: same global key and numbering (no record added, removed or moved), few enough
-    replaced documents in all; else None (write it whole)."""
+def documents_to_replace(directory: Path, wanted: IndexState) -> tuple[list[str], list[int]] | None:
+    """What changed since the index in ``directory`` was written, when updating it is right: the
+    record ids whose documents to delete (records removed, edited or renumbered) and the numbers of
+    the documents to add (records added, edited or renumbered). None (write it whole) when the
+    global key or the numbering's table changed, or the deleted documents it would count in all
+    pass ``MAX_STALE_SHARE``."""
     live = IndexState.read(directory)
     if (live is None or not wanted.salt or live.salt != wanted.salt or live.numbering != wanted.numbering
-            or len(live.keys) != len(wanted.keys) or not index.exists_in(str(directory))):
+            or not index.exists_in(str(directory))):
         return None
-    changed = [n for n, (old, new) in enumerate(zip(live.keys, wanted.keys)) if new is None or old != new]
-    if live.stale + len(changed) > MAX_STALE_SHARE * len(wanted.keys) or live.segments >= MAX_SEGMENTS:
+    removed = [i for i, now in live.documents.items() if now[1] is None or wanted.documents.get(i) != now]
+    added = sorted(n for i, (n, digest) in wanted.documents.items() if digest is None or live.documents.get(i) != [n, digest])
+    if live.stale + len(removed) > MAX_STALE_SHARE * len(wanted.documents) or live.segments >= MAX_SEGMENTS:
         return None
-    wanted.stale, wanted.segments = live.stale + len(changed), live.segments + (1 if changed else 0)
-    return changed
+    wanted.stale, wanted.segments = live.stale + len(removed), live.segments + (1 if removed or added else 0)
+    return removed, added
 
 
 @dataclass
 class Replacement:
-    """Documents to replace in the live index, with their texts (field → one per document)."""
+    """Documents to delete from the live index (by record id) and documents to add, with their texts
+    (field → one per document)."""
 
+    removed: list[str]
     docs: list[SearchDoc]
     texts: dict[str, list[str]]
+
+    def count(self) -> int:
+        """How many records' documents change (an edited record is deleted and added)."""
+        return len(set(self.removed) | {d.id for d in self.docs})
 
 
 def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]],
@@ -205,8 +215,8 @@ def _write_index(building: Path, docs: list[SearchDoc], postings: Postings, regi
     sch = ix.schema
     lengths = postings.lengths.tolist()
     perdoc = writer.perdocwriter
-    for doc in docs:
-        perdoc.start_doc(doc.n)
+    for docnum, doc in enumerate(docs):  # whoosh numbers documents densely: docnum is the place in document order
+        perdoc.start_doc(docnum)
         for fieldno, name in enumerate(FIELDS):
             perdoc.add_field(name, sch[name], doc.title if name == "title" else None, lengths[doc.n][fieldno])
         for name, value in (("id", doc.id), ("kind", doc.kind), ("year", doc.year), ("url", doc.url), ("date", doc.date), ("n", doc.n)):
@@ -222,18 +232,19 @@ def _update_index(live: Path, building: Path, replace: Replacement, region_chain
     for entry in os.scandir(live):
         if entry.is_file() and not entry.name.endswith("LOCK") and entry.name != STATE:
             os.link(entry.path, building / entry.name)
-    if not replace.docs:
+    if not replace.removed and not replace.docs:
         return
     writer = index.open_dir(str(building)).writer()
     try:
+        for record_id in replace.removed:
+            writer.delete_by_term("id", record_id)
         for i, doc in enumerate(replace.docs):
-            writer.delete_by_term("id", doc.id)
             filters = _filter_terms(doc, region_chain)
             writer.add_document(
                 **{name: replace.texts[name][i] for name in FIELDS}, id=doc.id, kind=doc.kind,
                 regions=" ".join(filters["regions"]), year=doc.year, url=doc.url, date=doc.date, n=doc.n,
             )
-        writer.commit(merge=False)  # the first segment stays the bulk one, where docnum = n (query.py)
+        writer.commit(merge=False)  # a new segment; whoosh never rewrites the files of the others
     except BaseException:
         writer.cancel()
         raise
@@ -247,6 +258,8 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
     out = writer.fieldwriter
     sch = writer.schema
     encoded = [t.encode("utf-8") for t in postings.terms]  # numbered in text order, as whoosh writes them
+    docnum_of = np.zeros(len(postings.lengths), dtype=np.int32)  # document number → whoosh's docnum
+    docnum_of[[d.n for d in docs]] = np.arange(len(docs), dtype=np.int32)
     for name in sorted(sch.names()):
         if name in postings.fields:
             fieldno = postings.fields.index(name)
@@ -255,13 +268,13 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
                 mine = postings.field[rows] == fieldno
                 bounds = np.searchsorted(postings.term_numbers(low, high)[mine], np.arange(high - low + 1))
                 docs_of = postings.doc[rows][mine]
-                _write_field(out, encoded[low:high], bounds, docs_of, postings.tf[rows][mine], postings.lengths[docs_of, fieldno])
+                _write_field(out, encoded[low:high], bounds, docnum_of[docs_of], postings.tf[rows][mine], postings.lengths[docs_of, fieldno])
             out.finish_field()
         elif sch[name].indexed:
             terms: dict[str, list[int]] = {}
-            for d in docs:
+            for docnum, d in enumerate(docs):
                 for value in _filter_terms(d, region_chain)[name]:
-                    terms.setdefault(value, []).append(d.n)
+                    terms.setdefault(value, []).append(docnum)
             out.start_field(name, sch[name])
             for value in sorted(terms, key=lambda v: v.encode("utf-8")):
                 out.start_term(value.encode("utf-8"))

@@ -57,6 +57,7 @@ class Postings:
     """Every (term, document, field) with its frequency, grouped by term."""
 
     doc_count: int
+    """How many documents there are (their numbers have gaps: ``documents.document_numbers``)."""
     fields: tuple[str, ...]
     terms: list[str]
     """Distinct terms in code point (= UTF-8 byte) order, as whoosh stores them; a term's number is its place here."""
@@ -67,7 +68,7 @@ class Postings:
     tf: np.ndarray
     """Per row (term, document, field), sorted by term, then document, then field."""
     lengths: np.ndarray
-    """Tokens per (document, field): shape (doc_count, len(fields))."""
+    """Tokens per (document number, field): one row per number up to the largest (0 where no document is)."""
 
     def chunks(self, rows: int = 1 << 18) -> Iterator[tuple[int, int, slice]]:
         """Consecutive term ranges ``[low, high)`` of about ``rows`` postings each, and their rows:
@@ -160,31 +161,36 @@ def analyze_block(texts: dict[str, list[str]]) -> AnalyzedBlock:
     return AnalyzedBlock(keys, list(words), _compact(local), _compact(doc_field), _compact(tf), lengths)
 
 
-def merge_blocks(blocks: Iterable[AnalyzedBlock], fields: tuple[str, ...], doc_count: int) -> Postings:
-    """The postings of consecutive blocks (documents 0… in order), sorted by term text, document, field.
+def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tuple[str, ...], doc_count: int) -> Postings:
+    """The postings of blocks given with their documents' numbers (ascending within and across blocks),
+    sorted by term text, document, field.
 
     The terms of all blocks are numbered in text order, then every block's rows
     are placed at their term's place (a counting sort), documents ascending.
     """
-    if doc_count >= _MAX_DOCS:
-        raise ValueError(f"at most {_MAX_DOCS - 1} documents can be indexed")
     words: dict[str, int] = {}
-    lengths = np.zeros((doc_count, len(fields)), dtype=np.int32)
+    placed_lengths = []  # (numbers, the block's lengths)
     batches = []  # (the batch's distinct term keys, row → index into them, doc << 2 | field, tf)
-    first = 0
-    for block in blocks:
-        end = first + len(block.lengths)
-        lengths[first:end] = block.lengths
+    count = 0
+    for block, numbers in blocks:
+        numbers = np.asarray(numbers, dtype=np.int32)
+        if len(numbers) and numbers[-1] >= _MAX_DOCS:
+            raise ValueError(f"document numbers must stay below {_MAX_DOCS}")
+        placed_lengths.append((numbers, block.lengths))
+        count += len(numbers)
         keys = block.keys
         if block.words:  # the block's word numbers → the corpus's
-            numbers = np.asarray([words.setdefault(w, len(words)) for w in block.words], dtype=np.int64)
+            word_numbers = np.asarray([words.setdefault(w, len(words)) for w in block.words], dtype=np.int64)
             is_word = keys >= _WORD_BASE
             keys = keys.copy()
-            keys[is_word] = numbers[keys[is_word] - _WORD_BASE] + _WORD_BASE
-        batches.append((keys, block.local, block.doc_field.astype(np.int32) + (first << 2), block.tf))
-        first = end
-    if first != doc_count:
-        raise ValueError(f"blocks hold {first} documents, not {doc_count}")
+            keys[is_word] = word_numbers[keys[is_word] - _WORD_BASE] + _WORD_BASE
+        doc_field = block.doc_field.astype(np.int32)
+        batches.append((keys, block.local, numbers[doc_field >> 2] << 2 | doc_field & 3, block.tf))
+    if count != doc_count:
+        raise ValueError(f"blocks hold {count} documents, not {doc_count}")
+    lengths = np.zeros((int(placed_lengths[-1][0][-1]) + 1 if count else 0, len(fields)), dtype=np.int32)
+    for numbers, block_lengths in placed_lengths:
+        lengths[numbers] = block_lengths
     keys = np.unique(np.concatenate([b[0] for b in batches])) if batches else np.zeros(0, dtype=np.int64)
     word_list = list(words)
     texts_of = [_term_text(k, word_list) for k in keys.tolist()]

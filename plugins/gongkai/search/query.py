@@ -77,11 +77,9 @@ def search(output: Path, text: str, *, kind: str | None = None, region: str | No
 
 
 def _document_numbers(searcher):
-    """docnum → the document's number ``n`` (ties go to the lower). In the first segment, which
-    ``index.py`` writes whole, they are equal; documents an update added are in later segments."""
-    readers = searcher.ixreader.leaf_readers() if hasattr(searcher.ixreader, "leaf_readers") else [(searcher.ixreader, 0)]
-    bulk = readers[0][0].doc_count_all() if readers else 0
-    return lambda docnum: docnum if docnum < bulk else searcher.stored_fields(docnum)["n"]
+    """docnum → the document's number ``n`` (ties go to the lower): whoosh numbers documents densely,
+    and an update adds documents in later segments."""
+    return lambda docnum: searcher.stored_fields(docnum)["n"]
 
 
 def format_answer(answer: Answer, siteurl: str = "") -> str:

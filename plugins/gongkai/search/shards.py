@@ -4,24 +4,28 @@ Layout under ``search/index/<version>/``:
 
 - ``meta.json``: number of documents and shards, the collection statistics
   BM25F needs (total tokens per field), the facet values (kinds, regions with
-  their parents, years), the runs of document numbers that share a (year,
-  kind, region) (see ``documents.py``), and the folding table for the
-  characters of this index (``analysis.fold_table_for``);
+  their parents, years) and the (kind, region, year) combinations that
+  documents have, and the folding table for the characters of this index
+  (``analysis.fold_table_for``);
+- ``facets.bin``: which documents have each combination (``_facets``),
+  fetched only when a query is filtered;
 - ``t/<shard>.bin``: the postings of the terms whose hash falls in that shard
   (``term_shard``); a query fetches one shard per distinct term;
 - ``search/docs/<numbering>/<n>.json`` (``meta.json`` gives the folder):
-  one document's title, path, date and snippet text, fetched only for the
-  results on screen. Apart from the index so that a new shard count leaves them
+  one document's title, path, date, kind, region and snippet text, fetched
+  only for the results on screen. Apart from the index so that a new shard count leaves them
   where they are.
 
-``<numbering>`` is a hash of the format and of which record each document
-number is (with its facets); ``<version>`` is a hash of the numbering and the
-number of shards. Within them a file changes only when what it holds changes:
-a record's edit rewrites its own ``<n>.json``, ``meta.json`` and the shards of
-the terms it gained, lost or whose frequencies or field lengths changed, and
-every other file stays as it was (``write_keyed``, keyed by content). Adding,
-removing or moving a record (its year, kind, region or date) renumbers the
-documents and so starts new folders.
+Document numbers are hashes of record ids (``documents.document_numbers``).
+``<numbering>`` is a hash of the format and of the table they are hashed into;
+``<version>`` is a hash of the numbering and the number of shards. Within them
+a file changes only when what it holds changes: a record's edit rewrites its
+own ``<n>.json``, ``meta.json``, ``facets.bin`` and the shards of the terms it
+gained, lost or whose frequencies or field lengths changed, and every other
+file stays as it was (``write_keyed``, keyed by content). Adding or removing a
+record does the same for it (and for the document or two beside it in the
+table that move by one); only a count crossing a power of two (the table
+doubles or halves) renumbers every document and so starts new folders.
 
 A shard is a sequence of entries, every number an unsigned LEB128 varint::
 
@@ -49,12 +53,13 @@ from typing import Iterator
 import numpy as np
 
 from .analysis import fold_table_for
-from .documents import BOOSTS, FIELDS, KIND_ORDER, SearchDoc
+from .cuts import hash_cuts
+from .documents import BOOSTS, FIELDS, KIND_ORDER, SearchDoc, table_size
 from .postings import B, K1, Postings, quantized_length
 
 SHARD_BYTES = 6_000
 """Aim for shards of about this size (the number of shards is a power of two)."""
-FORMAT = 2
+FORMAT = 3
 
 
 def term_hash(term: str) -> int:
@@ -173,14 +178,7 @@ UNIT_ROWS = 1 << 18
 def _units(hashes: list[int]) -> list[tuple[int, int]]:
     """Term ranges ``[low, high)`` that are encoded or found again whole; a unit ends after a term
     whose hash says so (other bits than the shard's), so units depend on their terms only."""
-    bounds, low = [], 0
-    for t, h in enumerate(hashes):
-        if (h >> 24) % UNIT_TERMS == 0:
-            bounds.append((low, t + 1))
-            low = t + 1
-    if low < len(hashes):
-        bounds.append((low, len(hashes)))
-    return bounds
+    return hash_cuts((h >> 24 for h in hashes), UNIT_TERMS)
 
 
 def _unit_key(postings: Postings, low: int, high: int, length_bytes: np.ndarray) -> str:
@@ -294,23 +292,27 @@ class StaticIndex:
     """The encoded entries of every unit of terms, by ``_unit_key``: what the next build may take again."""
 
 
-def _groups(docs: list[SearchDoc], region_no: dict[str, int], year_no: dict[str, int]) -> list[list[int]]:
-    """The runs of document numbers sharing (kind, region, year): [first number, kind, region, year]."""
-    groups: list[list[int]] = []
-    last = None
-    for d in docs:
-        key = (KIND_ORDER.index(d.kind), region_no[d.region], year_no[d.year])
-        if key != last:
-            groups.append([d.n, *key])
-            last = key
-    return groups
+def _facets(docs: list[SearchDoc], vocab) -> tuple[list[list[int]], bytes]:
+    """The (kind, region, year) combinations of the documents (numbers into ``meta.json``'s kinds,
+    regions and years), ascending, and ``facets.bin``: for each combination, how many documents have
+    it, then their numbers, each as its difference from the previous one (from 0), all varints."""
+    region_no = {e.id: i for i, e in enumerate(vocab.regions)}
+    year_no = {y: i for i, y in enumerate(_years(docs))}
+    members: dict[tuple[int, int, int], list[int]] = {}
+    for d in docs:  # in document order, so each list ascends
+        members.setdefault((KIND_ORDER.index(d.kind), region_no[d.region], year_no[d.year]), []).append(d.n)
+    combinations = sorted(members)
+    values: list[int] = []
+    for combination in combinations:
+        numbers = members[combination]
+        values += [len(numbers), numbers[0], *np.diff(numbers).tolist()]
+    return [list(c) for c in combinations], varints(np.asarray(values, dtype=np.int64))[0]
 
 
-def _meta(docs: list[SearchDoc], site_vocab, kind_labels: dict[str, str], postings: Postings, shards: int) -> dict:
+def _meta(docs: list[SearchDoc], site_vocab, kind_labels: dict[str, str], postings: Postings, shards: int,
+          groups: list[list[int]]) -> dict:
     regions = [e for e in site_vocab.regions]
     region_no = {e.id: i for i, e in enumerate(regions)}
-    years = sorted({d.year for d in docs}, reverse=True)
-    year_no = {y: i for i, y in enumerate(years)}
     chars = {c for term in postings.terms for c in term}
     fold = fold_table_for(chars)
     totals = postings.lengths.sum(axis=0).tolist() if len(docs) else [0] * len(FIELDS)
@@ -323,24 +325,26 @@ def _meta(docs: list[SearchDoc], site_vocab, kind_labels: dict[str, str], postin
         "fields": [{"name": f, "boost": BOOSTS[f], "length": int(t)} for f, t in zip(FIELDS, totals)],
         "kinds": [{"id": k, "name": kind_labels[k]} for k in KIND_ORDER],
         "regions": [{"id": e.id, "name": e.name, "parent": region_no.get(e.parent) if e.parent else None} for e in regions],
-        "years": years,
-        "groups": _groups(docs, region_no, year_no),
+        "years": _years(docs),
+        "groups": groups,
         "fold": "".join(t + s for t, s in fold.items()),
     }
 
 
+def _years(docs: list[SearchDoc]) -> list[str]:
+    return sorted({d.year for d in docs}, reverse=True)
+
+
 def doc_file(doc: SearchDoc) -> bytes:
     """``<n>.json``: what the browser shows of a result (made from the record alone, with the site's settings)."""
-    data = {"id": doc.id, "u": doc.url, "t": doc.title, "d": doc.date, "s": doc.snippet}
+    data = {"id": doc.id, "u": doc.url, "t": doc.title, "d": doc.date, "k": doc.kind, "r": doc.region, "s": doc.snippet}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def numbering(docs: list[SearchDoc]) -> str:
-    """A hash of which record each document number is (with its facets), and of the format."""
-    digest = hashlib.sha256(f"{FORMAT}".encode())
-    for d in docs:
-        digest.update(f"\0{d.n}\0{d.id}\0{d.kind}\0{d.region}\0{d.year}".encode())
-    return digest.hexdigest()[:12]
+def numbering(doc_count: int) -> str:
+    """What gives document numbers their meaning: the format and the table ids are hashed into
+    (``documents.document_numbers``), which changes only when the count crosses a power of two."""
+    return hashlib.sha256(f"{FORMAT}\0{table_size(doc_count)}".encode()).hexdigest()[:12]
 
 
 def _version(numbered: str, shards: int) -> str:
@@ -353,7 +357,8 @@ def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_la
     """The term shards and ``meta.json`` of the static index, in memory; a ``doc_file`` per document
     (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
     shards, files, units = encode_postings(postings, known)
-    meta = _meta(docs, vocab, kind_labels, postings, shards)
+    groups, files["facets.bin"] = _facets(docs, vocab)
+    meta = _meta(docs, vocab, kind_labels, postings, shards, groups)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
     files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return StaticIndex(_version(numbered, shards), files, shards, len(postings.terms), units)

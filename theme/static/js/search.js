@@ -90,33 +90,49 @@ function bm25(idf, tf, length, avgfl, k1, b, boost) {
   return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + (b * length) / avgfl))) * boost;
 }
 
+/** Reads unsigned LEB128 varints (and byte strings) from a buffer (shards.varint). */
+class Varints {
+  constructor(buffer) {
+    this.bytes = new Uint8Array(buffer);
+    this.at = 0;
+  }
+
+  more() {
+    return this.at < this.bytes.length;
+  }
+
+  read() {
+    let value = 0;
+    let scale = 1;
+    let byte;
+    do {
+      byte = this.bytes[this.at++];
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80);
+    return value;
+  }
+
+  take(length) {
+    this.at += length;
+    return this.bytes.subarray(this.at - length, this.at);
+  }
+}
+
 /**
  * The postings of `wanted` terms in one shard (format in shards.py), scored with BM25F as whoosh
  * scores a term searched in every field (shards.term_scores): term → [docs, scores].
  */
 function readShard(buffer, wanted, meta) {
-  const bytes = new Uint8Array(buffer);
+  const input = new Varints(buffer);
+  const read = () => input.read();
   const decoder = new TextDecoder();
   const fields = meta.fields;
   const n = meta.count;
   const avgfl = fields.map((f) => f.length / (n || 1) || 1);
-  let p = 0;
-  const read = () => {
-    let value = 0;
-    let scale = 1;
-    let byte;
-    do {
-      byte = bytes[p++];
-      value += (byte & 0x7f) * scale;
-      scale *= 128;
-    } while (byte & 0x80);
-    return value;
-  };
   const found = new Map();
-  while (p < bytes.length) {
-    const length = read();
-    const term = decoder.decode(bytes.subarray(p, p + length));
-    p += length;
+  while (input.more()) {
+    const term = decoder.decode(input.take(read()));
     const count = read();
     const distinct = read();
     const combos = new Array(distinct); // [[field, tf, length], ...] per distinct combo
@@ -159,7 +175,8 @@ export class StaticIndex {
     if (!response.ok) throw new Error(`meta.json: ${response.status}`);
     this.meta = await response.json();
     this.analyzer = new Analyzer(this.meta.fold);
-    this.groupStarts = this.meta.groups.map((g) => g[0]);
+    this.regionNames = new Map(this.meta.regions.map((r) => [r.id, r.name]));
+    this.kindNames = new Map(this.meta.kinds.map((k) => [k.id, k.name]));
     this.regionChains = this.meta.regions.map((_, i) => {
       const chain = [];
       for (let r = i; r !== null && r !== undefined; r = this.meta.regions[r].parent) chain.push(this.meta.regions[r].id);
@@ -189,25 +206,31 @@ export class StaticIndex {
     return this.docs.get(n);
   }
 
-  /** Kind, region and year of document `n`, from the runs in meta.json. */
-  facetsOf(n) {
-    let low = 0;
-    let high = this.groupStarts.length - 1;
-    while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (this.groupStarts[mid] <= n) low = mid;
-      else high = mid - 1;
+  /** Document number → its (kind, region, year) in meta.groups, from facets.bin (fetched once, when a query is filtered). */
+  facets() {
+    if (!this.groupOf) {
+      this.groupOf = fetch(`${this.root}facets.bin`).then((r) => {
+        if (!r.ok) throw new Error(`facets.bin: ${r.status}`);
+        return r.arrayBuffer();
+      }).then((buffer) => {
+        const input = new Varints(buffer);
+        const groupOf = new Map();
+        this.meta.groups.forEach((group) => {
+          let n = 0;
+          for (let count = input.read(); count > 0; count--) groupOf.set(n += input.read(), group);
+        });
+        return groupOf;
+      });
     }
-    const [, kind, region, year] = this.meta.groups[low];
-    return { kind: this.meta.kinds[kind], region, regions: this.regionChains[region], year: this.meta.years[year] };
+    return this.groupOf;
   }
 
-  accepts(n, filters) {
-    if (!filters.kind && !filters.region && !filters.year) return true;
-    const f = this.facetsOf(n);
-    return (!filters.kind || f.kind.id === filters.kind)
-      && (!filters.region || f.regions.includes(filters.region))
-      && (!filters.year || f.year === filters.year);
+  accepts(n, filters, groupOf) {
+    if (!groupOf) return true;
+    const [kind, region, year] = groupOf.get(n);
+    return (!filters.kind || this.meta.kinds[kind].id === filters.kind)
+      && (!filters.region || this.regionChains[region].includes(filters.region))
+      && (!filters.year || this.meta.years[year] === filters.year);
   }
 
   /** Ranked document numbers for `query`: {terms, all (every term matched), hits: [[n, score]]}. */
@@ -227,17 +250,18 @@ export class StaticIndex {
       for (const [term, list] of found) postings.set(term, list);
     }));
     const lists = terms.map((t) => postings.get(t) || [new Int32Array(0), new Float64Array(0)]);
-    let hits = this.combine(lists, filters, true);
+    const groupOf = filters.kind || filters.region || filters.year ? await this.facets() : null;
+    let hits = this.combine(lists, filters, groupOf, true);
     let all = true;
     if (!hits.length && lists.length > 1) {
-      hits = this.combine(lists, filters, false);
+      hits = this.combine(lists, filters, groupOf, false);
       all = false;
     }
     hits.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     return { terms, all, hits };
   }
 
-  combine(lists, filters, every) {
+  combine(lists, filters, groupOf, every) {
     const sums = new Map();
     const seen = new Map();
     for (const [docs, values] of lists) {
@@ -249,7 +273,7 @@ export class StaticIndex {
     const hits = [];
     for (const [n, sum] of sums) {
       if (every && seen.get(n) !== lists.length) continue;
-      if (this.accepts(n, filters)) hits.push([n, sum]);
+      if (this.accepts(n, filters, groupOf)) hits.push([n, sum]);
     }
     return hits;
   }
@@ -426,16 +450,15 @@ class SearchPage {
     const docs = await Promise.all(page.map(([n]) => this.index.doc(n)));
     if (generation !== this.generation) return;
     const wanted = new Set(terms);
-    const items = page.map(([n], i) => this.item(n, docs[i], wanted));
+    const items = page.map((_, i) => this.item(docs[i], wanted));
     this.results.append(...items);
     this.shown += page.length;
     this.more.hidden = this.shown >= hits.length;
     if (focus && items.length) items[0].querySelector("a").focus();
   }
 
-  item(n, doc, wanted) {
+  item(doc, wanted) {
     const analyzer = this.index.analyzer;
-    const facets = this.index.facetsOf(n);
     const li = document.createElement("li");
     li.className = "search-result";
     const heading = document.createElement("h2");
@@ -445,8 +468,7 @@ class SearchPage {
     heading.append(link);
     const meta = document.createElement("p");
     meta.className = "search-meta";
-    const region = this.index.meta.regions[facets.region];
-    meta.textContent = [facets.kind.name, region ? region.name : "", doc.d].filter(Boolean).join(" · ");
+    meta.textContent = [this.index.kindNames.get(doc.k), this.index.regionNames.get(doc.r), doc.d].filter(Boolean).join(" · ");
     li.append(heading, meta);
     if (doc.s) {
       const ranges = matches(analyzer, doc.s, wanted);
