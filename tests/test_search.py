@@ -26,7 +26,6 @@ from gongkai.search.analysis import fold, query_terms, tokens, traditional_to_si
 from gongkai.search.index import whoosh_dir
 from gongkai.search.postings import analyze_block, merge_blocks
 from gongkai.search.query import search
-from gongkai.search.shards import read_shard, term_hash, term_scores
 
 # --- the analyzer -------------------------------------------------------------------------------
 
@@ -77,21 +76,22 @@ def test_corpus_analysis_agrees_with_the_analyzer():
 # --- the static index against whoosh --------------------------------------------------------------
 
 
-def _static_scores(output: Path, term: str) -> dict[int, float]:
-    index_dir = next((output / "search" / "index").iterdir())
-    import json
-
-    meta = json.loads((index_dir / "meta.json").read_text(encoding="utf-8"))
-    shard = index_dir / "t" / f"{term_hash(term) % meta['shards']:x}.bin"
-    return term_scores(meta, read_shard(shard.read_bytes()).get(term, []))
-
-
-@pytest.mark.parametrize("query", ["交通", "陈某", "2024", "号"])
-def test_static_scores_are_whoosh_scores(sample_site, query):
-    """The score the browser computes from a term's postings and meta.json is whoosh's BM25F score of that one-term query."""
+@pytest.mark.parametrize("query", ["交通", "陈某", "2024", "号", "张某 交通局", "交通 xyzzy"])
+def test_browser_scores_are_whoosh_scores(sample_site, page, query):
+    """The scores ``search.js`` computes in Chromium from the shards and ``meta.json`` are whoosh's BM25F
+    scores, for every result, in whoosh's order (ties by document number)."""
+    page.goto(f"{sample_site.url}/search/")
+    hits = page.evaluate(
+        """async ([url, root, query]) => {
+            const m = await import(url);
+            const index = await new m.StaticIndex(root).load();
+            return (await index.search(query)).hits;
+        }""",
+        [f"{sample_site.url}/theme/js/search.js", page.get_attribute("#search", "data-index"), query],
+    )
     answer = search(sample_site.output, query, limit=None)
-    static = _static_scores(sample_site.output, query)
-    assert answer.total and {h.n: pytest.approx(h.score, rel=1e-9) for h in answer.hits} == static
+    assert answer.total and [n for n, _ in hits] == [h.n for h in answer.hits]
+    assert [score for _, score in hits] == pytest.approx([h.score for h in answer.hits], rel=1e-9)
 
 
 def _static_files(output: Path) -> dict[str, bytes]:

@@ -36,7 +36,7 @@ subject, 2 body), then for each field in the mask the term's frequency there
 and the document's field length as whoosh stores it (one byte, quantized).
 Each term lists its distinct combos once (sorted), and each posting names
 one by index (omitted when the term has a single combo). The browser scores a
-combo with BM25F (``combo_score``): idf from the document frequency per field
+combo with BM25F (``search.js``): idf from the document frequency per field
 (the postings whose combo has that field), average field length from
 ``meta.json``; so no score depends on another document, and an edit leaves
 the shards of the terms it does not touch byte for byte as they were.
@@ -400,22 +400,3 @@ def read_shard(data: bytes) -> dict[str, list[tuple[int, Combo]]]:
         combos = [table[read()] for _ in range(count)] if distinct > 1 else table * count
         found[term] = list(zip(docs, combos))
     return found
-
-
-def term_scores(meta: dict, postings: list[tuple[int, Combo]]) -> dict[int, float]:
-    """Document → BM25F score of one term, as ``search.js`` computes it (and whoosh, over every field)."""
-    n = meta["count"]
-    df = [0] * len(meta["fields"])
-    for _, combo in postings:
-        for f, _, _ in combo:
-            df[f] += 1
-    idf = [math.log(n / (d + 1)) + 1 for d in df]
-    avgfl = [(f["length"] / (n or 1)) or 1 for f in meta["fields"]]
-    k1, b = meta["k1"], meta["b"]
-    scores = {}
-    for doc, combo in postings:
-        score = 0.0
-        for f, tf, length in combo:
-            score += idf[f] * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / avgfl[f]))) * meta["fields"][f]["boost"]
-        scores[doc] = score
-    return scores

@@ -121,7 +121,7 @@ class Varints {
 
 /**
  * The postings of `wanted` terms in one shard (format in shards.py), scored with BM25F as whoosh
- * scores a term searched in every field (shards.term_scores): term → [docs, scores].
+ * scores a term searched in every field: term → [docs, scores].
  */
 function readShard(buffer, wanted, meta) {
   const input = new Varints(buffer);
