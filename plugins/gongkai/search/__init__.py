@@ -25,16 +25,13 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Iterator
 
-from ..buildcache import PickleCache
 from ..records import RECORD_TYPES, Record
 from ..site import Site
 from ..workers import freeze_for_fork
-from .blockcache import Block, BlockCache, block_bounds
+from .corpus import CorpusCache, analyze, kept_corpus
 from .documents import FIELDS, KIND_ORDER, SearchDoc, numbered_records, search_documents
 from .index import Replacement, documents_to_replace, final_output, index_state, whoosh_dir, write_whoosh
-from .postings import AnalyzedBlock, Postings, analyze_block, merge_blocks
 from .shards import build_static_index, doc_file, numbering
 
 INDEX_ROOT = "search/index/"
@@ -63,14 +60,21 @@ def _in_child(target, *args) -> multiprocessing.process.BaseProcess | None:
     return process
 
 
-def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc]) -> int:
+def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: dict[int, Record]) -> int:
     """``<n>.json`` of each document, keyed by its record's file digest and the global key (what the
-    file is made from), so an unchanged record's file is neither made nor hashed again."""
+    file is made from), so an unchanged record's file is neither made nor hashed again (and a kept
+    document, which has no snippet, is made again from its record only if its file must be)."""
     digests = site.fingerprints.digests
+
+    def make(doc: SearchDoc) -> bytes:
+        if doc.snippet is None:
+            doc = search_documents(site, [records[doc.n]], [doc.n])[0][0]
+        return doc_file(doc)
+
     for doc in docs:
         # (Without a digest, a Site made by hand, the file is keyed by its content.)
-        made_from = digests.get(doc.id) or doc_file(doc).decode("utf-8")
-        site.write_keyed(f"{folder}{doc.n}.json", lambda doc=doc: doc_file(doc), made_from)
+        made_from = digests.get(doc.id) or make(doc).decode("utf-8")
+        site.write_keyed(f"{folder}{doc.n}.json", lambda doc=doc: make(doc), made_from)
     return len(docs)
 
 
@@ -96,30 +100,33 @@ def write_search(site: Site) -> None:
     vocab = site.publication.vocab
     writer = None
     try:
-        records, docs, postings, analyzed_blocks = _analyze(site)
+        records, numbers = numbered_records(site)
+        numbered = numbering(len(records))
+        cache_dir = site.setting("GONGKAI_CACHE_PATH")
+        corpus_cache = CorpusCache(Path(cache_dir) if cache_dir else None, site.global_key)
+        kept = corpus_cache.load(numbered)
+        analysis = analyze(site, records, numbers, kept)
+        docs, postings = analysis.docs, analysis.postings
         _return_free_memory()
         timings["analyze"] = time.perf_counter() - clock
 
         root = Path(site.output.root).resolve()
         whoosh_target = whoosh_dir(final_output(root))
         staged = final_output(root) != root  # build.py swaps the index in after the output folder
-        numbered = numbering(len(docs))
+        by_number = dict(zip(numbers, records))
         state = index_state(docs, numbered, site.fingerprints.digests, site.global_key)
         changes = documents_to_replace(whoosh_target, state)
-        replace = None if changes is None else _replacement(site, records, *changes)
-        del records
+        replace = None if changes is None else _replacement(site, by_number, *changes)
         writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
 
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         docs_folder = f"{DOCS_ROOT}{numbered}/"
-        encoded = _encoded_units(site)
-        known = encoded.load() if encoded else {}
-        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, known)
-        if encoded and static.units.keys() != known.keys():
-            encoded.save(static.units)
-        del known
-        del postings  # the whoosh writer has its own view of them
+        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder,
+                                    kept.entries if kept else None, analysis.touched)
+        if analysis.touched is None or analysis.touched:  # something changed: keep this build's corpus
+            corpus_cache.save(kept_corpus(numbered, analysis, static.entries))
+        del kept, postings  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
         for name, data in sorted(static.files.items()):
             # keyed by content: an edit rewrites only the files whose bytes it changes
@@ -129,7 +136,7 @@ def write_search(site: Site) -> None:
         del static
         _return_free_memory()
         # a forked writer of these would overlap the analysis's peak memory (260 MB more at 20,000)
-        files += _write_doc_files(site, docs_folder, docs)
+        files += _write_doc_files(site, docs_folder, docs, by_number)
         timings["static index"] = time.perf_counter() - clock
         _render_page(site, base, labels)
     except BaseException:
@@ -150,7 +157,7 @@ def write_search(site: Site) -> None:
     if isinstance(report, dict):
         report["search"] = {
             "documents": len(docs),
-            "blocks_analyzed": analyzed_blocks,
+            "documents_analyzed": analysis.analyzed,
             "terms": terms,
             "shards": shards,
             "index_bytes": size,
@@ -161,48 +168,11 @@ def write_search(site: Site) -> None:
         }
 
 
-def _analyze(site: Site) -> tuple[dict[int, Record], list[SearchDoc], Postings, int]:
-    """The records by document number, their documents (in document order) and postings; only the
-    blocks whose records changed since the previous build are analyzed (``blockcache.py``). Also how
-    many blocks were."""
-    records, numbers = numbered_records(site)
-    cache_dir = site.setting("GONGKAI_CACHE_PATH")
-    cache = BlockCache(Path(cache_dir) if cache_dir else None, site.global_key)
-    digests = site.fingerprints.digests
-    docs: list[SearchDoc] = []
-    analyzed = 0
-
-    def blocks() -> Iterator[tuple[AnalyzedBlock, list[int]]]:
-        nonlocal analyzed
-        for first, end in block_bounds([r.id for r in records]):
-            part = records[first:end]
-            key = cache.key([r.id for r in part], [digests.get(r.id) for r in part])
-            block = cache.load(key)
-            if block is None:
-                block_docs, texts = search_documents(site, part, range(len(part)))
-                block = Block(block_docs, analyze_block(texts))
-                cache.save(key, block)
-                analyzed += 1
-            docs.extend(block.numbered(numbers[first:end]))
-            yield block.analysis, numbers[first:end]
-
-    postings = merge_blocks(blocks(), FIELDS, len(records))
-    cache.prune()
-    return dict(zip(numbers, records)), docs, postings, analyzed
-
-
 def _replacement(site: Site, records: dict[int, Record], removed: list[str], added: list[int]) -> Replacement:
     """What to change in the whoosh index: the ids to delete, and the documents ``added`` (numbers)
     with their texts."""
-    chosen = [records[n] for n in added]
-    docs, texts = search_documents(site, chosen, added)
+    docs, texts = search_documents(site, [records[n] for n in added], added)
     return Replacement(removed, docs, texts)
-
-
-def _encoded_units(site: Site) -> PickleCache | None:
-    """Where the encoded shard entries of the previous build are kept (``shards.encode_postings``)."""
-    cache_dir = site.setting("GONGKAI_CACHE_PATH")
-    return PickleCache(Path(cache_dir) / "search-terms.pickle", site.global_key) if cache_dir and site.global_key else None
 
 
 def _render_page(site: Site, index_path: str, labels: dict[str, str]) -> None:

@@ -52,8 +52,9 @@ class SearchDoc:
     """Publication date in China time, ``2024-03-05``."""
     region: str
     year: str
-    snippet: str
-    """Summary and body text, cut to ``SNIPPET_CHARS``: what result snippets are made from."""
+    snippet: str | None
+    """Summary and body text, cut to ``SNIPPET_CHARS``: what result snippets are made from (None in
+    the documents kept between builds, ``corpus.py``)."""
 
 
 def _join(values: Iterable[object]) -> str:

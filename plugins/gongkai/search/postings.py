@@ -68,7 +68,7 @@ class Postings:
     tf: np.ndarray
     """Per row (term, document, field), sorted by term, then document, then field."""
     lengths: np.ndarray
-    """Tokens per (document number, field): one row per number up to the largest (0 where no document is)."""
+    """Tokens per (document number, field): a row for every number up to the largest at least (0 where no document is)."""
 
     def chunks(self, rows: int = 1 << 18) -> Iterator[tuple[int, int, slice]]:
         """Consecutive term ranges ``[low, high)`` of about ``rows`` postings each, and their rows:
@@ -235,3 +235,59 @@ def _term_text(key: int, words: list[str]) -> str:
     if key >> _BIGRAM_SHIFT:
         return chr(key >> _BIGRAM_SHIFT) + chr(key & ((1 << _BIGRAM_SHIFT) - 1))
     return chr(key)
+
+
+def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlock | None, numbers: list[int]
+                      ) -> tuple[Postings, set[str]]:
+    """``postings`` without the documents numbered ``removed`` and with ``block``'s documents numbered
+    ``numbers``, exactly as ``merge_blocks`` would make them from all documents; and the terms whose
+    postings changed (those of the removed documents and of the block).
+
+    Costs a few passes over the rows (no sort of them): the kept rows are already in order and the
+    block's few rows are inserted where they belong.
+    """
+    term_of_row = postings.term_numbers()
+    size = max([len(postings.lengths), *(n + 1 for n in numbers)])
+    dropping = np.zeros(size, dtype=bool)
+    dropping[removed] = True
+    gone = dropping[postings.doc]
+    touched = {postings.terms[t] for t in np.unique(term_of_row[gone]).tolist()}
+    keep = ~gone
+    del gone
+    doc_count = postings.doc_count - len(removed)
+    lengths = np.zeros((size, len(postings.fields)), dtype=np.int32)
+    lengths[:len(postings.lengths)] = postings.lengths
+    lengths[removed] = 0
+    if block is not None and len(numbers):
+        if numbers[-1] >= _MAX_DOCS:
+            raise ValueError(f"document numbers must stay below {_MAX_DOCS}")
+        block_terms = [_term_text(k, block.words) for k in block.keys.tolist()]
+        touched.update(block_terms)
+        terms = sorted(set(postings.terms).union(block_terms))
+        lengths[numbers] = block.lengths
+        doc_count += len(numbers)
+    else:
+        block_terms, terms = [], postings.terms
+    number_of = {t: i for i, t in enumerate(terms)}
+    old_terms = np.asarray([number_of[t] for t in postings.terms], dtype=np.int64)
+    term = old_terms[term_of_row[keep]]
+    del term_of_row
+    doc, field, tf = postings.doc[keep], postings.field[keep], postings.tf[keep]
+    if block_terms:
+        doc_field = block.doc_field.astype(np.int64)
+        new_term = np.asarray([number_of[t] for t in block_terms], dtype=np.int64)[block.local]
+        new_doc = np.asarray(numbers, dtype=np.int64)[doc_field >> 2]
+        new_key = new_term << (_DOC_BITS + 2) | new_doc << 2 | doc_field & 3
+        order = np.argsort(new_key)
+        where = np.searchsorted(term << (_DOC_BITS + 2) | doc.astype(np.int64) << 2 | field, new_key[order])
+        term = np.insert(term, where, new_term[order])
+        doc = np.insert(doc, where, new_doc[order].astype(doc.dtype))
+        field = np.insert(field, where, (doc_field[order] & 3).astype(field.dtype))
+        tf_type = np.result_type(tf.dtype, block.tf.dtype)
+        tf = np.insert(tf.astype(tf_type, copy=False), where, block.tf[order].astype(tf_type))
+    counts = np.bincount(term, minlength=len(terms))
+    present = counts > 0  # a term only the removed documents had is gone
+    starts = np.zeros(int(present.sum()) + 1, dtype=np.int64)
+    np.cumsum(counts[present], out=starts[1:])
+    return Postings(doc_count=doc_count, fields=postings.fields, terms=[t for t, p in zip(terms, present.tolist()) if p],
+                    starts=starts, doc=doc, field=field, tf=tf, lengths=lengths), touched

@@ -53,7 +53,6 @@ from typing import Iterator
 import numpy as np
 
 from .analysis import fold_table_for
-from .cuts import hash_cuts
 from .documents import BOOSTS, FIELDS, KIND_ORDER, SearchDoc, table_size
 from .postings import B, K1, Postings, quantized_length
 
@@ -169,76 +168,43 @@ def _combos(term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray
     return term[starts], doc[starts], combo, np.frombuffer(data, dtype=np.uint8), at[value_start]
 
 
-UNIT_TERMS = 16
-"""Terms per unit of encoding on average: an edit encodes again the units of the terms it touches."""
-UNIT_ROWS = 1 << 18
-"""Consecutive units to encode are encoded together up to about this many postings (memory stays bounded)."""
+ENCODE_ROWS = 1 << 18
+"""Terms are encoded together up to about this many postings at a time (memory stays bounded)."""
 
 
-def _units(hashes: list[int]) -> list[tuple[int, int]]:
-    """Term ranges ``[low, high)`` that are encoded or found again whole; a unit ends after a term
-    whose hash says so (other bits than the shard's), so units depend on their terms only."""
-    return hash_cuts((h >> 24 for h in hashes), UNIT_TERMS)
+def encode_postings(postings: Postings, kept: dict[str, bytes] | None = None, touched: set[str] | None = None
+                    ) -> tuple[int, dict[str, bytes], dict[str, bytes]]:
+    """The term shards: (number of shards, file name → bytes), and every term's entry.
 
-
-def _unit_key(postings: Postings, low: int, high: int, length_bytes: np.ndarray) -> str:
-    """A digest of everything the entries of the terms ``[low, high)`` are made of."""
-    rows = slice(int(postings.starts[low]), int(postings.starts[high]))
-    doc, field = postings.doc[rows], postings.field[rows]
-    digest = hashlib.blake2b(f"{FORMAT}\0{len(FIELDS)}\0".encode(), digest_size=16)
-    digest.update("\0".join(postings.terms[low:high]).encode("utf-8"))
-    digest.update(np.diff(postings.starts[low:high + 1]).astype(np.int64).tobytes())
-    digest.update(doc.astype(np.int32).tobytes())
-    digest.update(field.astype(np.int8).tobytes())
-    digest.update(postings.tf[rows].astype(np.int32).tobytes())
-    digest.update(length_bytes[doc, field].tobytes())
-    return digest.hexdigest()
-
-
-def encode_postings(postings: Postings, known: dict[str, list[bytes]] | None = None
-                    ) -> tuple[int, dict[str, bytes], dict[str, list[bytes]]]:
-    """The term shards: (number of shards, file name → bytes), and the entries of every unit of terms.
-
-    ``known`` holds the entries of units an earlier build encoded (by ``_unit_key``): those are
-    taken as they are, and only the units whose postings changed are encoded.
+    ``kept`` holds the entries an earlier build encoded, by term, and ``touched`` the terms whose
+    postings changed since (``postings.replace_documents``): only those are encoded again. Without
+    them every term is.
     """
     length_bytes = postings.length_bytes()
-    hashes = [term_hash(t) for t in postings.terms]
-    entries: list[bytes] = [b""] * len(postings.terms)
-    units: dict[str, list[bytes]] = {}
-    pending: list[tuple[int, int, str]] = []  # consecutive units still to encode
-
-    def encode_pending() -> None:
-        low, high = pending[0][0], pending[-1][1]
-        rows = slice(int(postings.starts[low]), int(postings.starts[high]))
-        entries[low:high] = _encode_terms(
-            postings.terms[low:high], postings.term_numbers(low, high), postings.doc[rows], postings.field[rows],
-            postings.tf[rows], length_bytes,
-        )
-        for unit_low, unit_high, key in pending:
-            units[key] = entries[unit_low:unit_high]
-        pending.clear()
-
-    for low, high in _units(hashes):
-        key = _unit_key(postings, low, high, length_bytes)
-        found = (known or {}).get(key)
-        if found is not None and len(found) == high - low:
-            entries[low:high] = units[key] = found
+    if kept is None or touched is None:
+        kept, touched = {}, set(postings.terms)
+    encode = [t for t, text in enumerate(postings.terms) if text in touched]
+    entries = {text: kept[text] for text in postings.terms if text not in touched}
+    sizes = np.diff(postings.starts)[encode] if encode else np.zeros(0, dtype=np.int64)
+    cut = np.searchsorted(np.cumsum(sizes), np.arange(ENCODE_ROWS, int(sizes.sum()) + ENCODE_ROWS, ENCODE_ROWS))
+    for low, high in zip([0, *cut.tolist()], [*cut.tolist(), len(encode)]):
+        part = np.asarray(encode[low:high], dtype=np.int64)
+        if not len(part):
             continue
-        if pending and (pending[-1][1] != low or postings.starts[high] - postings.starts[pending[0][0]] > UNIT_ROWS):
-            encode_pending()
-        pending.append((low, high, key))
-    if pending:
-        encode_pending()
-
+        first, counts = postings.starts[part], sizes[low:high]
+        rows = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        texts = [postings.terms[t] for t in part.tolist()]
+        encoded = _encode_terms(texts, np.repeat(np.arange(len(part)), counts), postings.doc[rows], postings.field[rows],
+                                postings.tf[rows], length_bytes)
+        entries.update(zip(texts, encoded))
     shards = 1
-    while sum(map(len, entries)) / shards > SHARD_BYTES:
+    while sum(map(len, entries.values())) / shards > SHARD_BYTES:
         shards *= 2
     by_shard: dict[int, list[bytes]] = {}
-    for h, entry in zip(hashes, entries):
-        by_shard.setdefault(h % shards, []).append(entry)
+    for text in postings.terms:  # in term order within each shard
+        by_shard.setdefault(term_shard(text, shards), []).append(entries[text])
     files = {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(by_shard.items())}
-    return shards, files, units
+    return shards, files, entries
 
 
 def _encode_terms(texts: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
@@ -288,8 +254,8 @@ class StaticIndex:
     """Path inside ``search/index/<version>/`` → content (shards and ``meta.json``)."""
     shards: int
     terms: int
-    units: dict[str, list[bytes]]
-    """The encoded entries of every unit of terms, by ``_unit_key``: what the next build may take again."""
+    entries: dict[str, bytes]
+    """Every term's encoded entry: what the next build may take again."""
 
 
 def _facets(docs: list[SearchDoc], vocab) -> tuple[list[list[int]], bytes]:
@@ -353,15 +319,17 @@ def _version(numbered: str, shards: int) -> str:
 
 
 def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str],
-                       numbered: str, docs_folder: str, known: dict[str, list[bytes]] | None = None) -> StaticIndex:
-    """The term shards and ``meta.json`` of the static index, in memory; a ``doc_file`` per document
-    (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
-    shards, files, units = encode_postings(postings, known)
+                       numbered: str, docs_folder: str, kept: dict[str, bytes] | None = None,
+                       touched: set[str] | None = None) -> StaticIndex:
+    """The term shards and ``meta.json`` of the static index, in memory (entries ``kept`` from an
+    earlier build are taken for the terms not ``touched`` since: ``encode_postings``); a ``doc_file``
+    per document (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
+    shards, files, entries = encode_postings(postings, kept, touched)
     groups, files["facets.bin"] = _facets(docs, vocab)
     meta = _meta(docs, vocab, kind_labels, postings, shards, groups)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
     files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return StaticIndex(_version(numbered, shards), files, shards, len(postings.terms), units)
+    return StaticIndex(_version(numbered, shards), files, shards, len(postings.terms), entries)
 
 
 Combo = tuple[tuple[int, int, int], ...]
