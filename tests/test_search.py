@@ -24,7 +24,7 @@ from gongkai.build import build_site
 
 from gongkai.search.analysis import fold, query_terms, tokens, traditional_to_simplified
 from gongkai.search.index import whoosh_dir
-from gongkai.search.postings import analyze_block, merge_blocks
+from gongkai.search.postings import analyze_block, merge_blocks, replace_documents
 from gongkai.search.query import search
 
 # --- the analyzer -------------------------------------------------------------------------------
@@ -71,6 +71,47 @@ def test_corpus_analysis_agrees_with_the_analyzer():
         mine = postings.doc == n
         found = {postings.terms[t]: int(f) for t, f in zip(postings.term_numbers()[mine], postings.tf[mine])}
         assert found == expected, text
+
+
+def test_patched_postings_are_merged_postings():
+    """A rebuild's postings (the kept ones with documents taken out and put in) are what merging every
+    document gives, and every term whose rows in the changed documents differ is said to be touched."""
+    import numpy as np
+
+    rng = random.Random(7)
+    alphabet = list("江中市交通局雲嶺縣号號〔〕2024AbZ１２ｚ 〇\n-·，。")
+    text = lambda: "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+    docs = {n: {"title": text(), "body": text()} for n in rng.sample(range(300), 120)}
+
+    def merged(documents: dict[int, dict[str, str]]):
+        numbers = sorted(documents)
+        blocks = [(analyze_block({f: [documents[n][f] for n in numbers[i:i + 32]] for f in ("title", "body")}), numbers[i:i + 32])
+                  for i in range(0, len(numbers), 32)]
+        return merge_blocks(blocks, ("title", "body"), len(numbers))
+
+    before = merged(docs)
+    after = dict(docs)
+    removed = rng.sample(sorted(docs), 10)
+    for n in removed[:5]:
+        del after[n]
+    for n in removed[5:]:  # edited: same number
+        after[n] = {"title": docs[n]["title"] + text(), "body": docs[n]["body"]}
+    for n in rng.sample(sorted(set(range(300)) - set(docs)), 5):  # added
+        after[n] = {"title": text(), "body": text()}
+    added = sorted(set(after) - set(docs) | set(removed[5:]))
+    block = analyze_block({f: [after[n][f] for n in added] for f in ("title", "body")})
+    patched, touched = replace_documents(before, removed, block, added)
+    clean = merged(after)
+    assert patched.terms == clean.terms and patched.doc_count == clean.doc_count
+    for name in ("starts", "doc", "field", "tf"):
+        assert np.array_equal(getattr(patched, name), getattr(clean, name)), name
+    assert np.array_equal(patched.lengths[:len(clean.lengths)], clean.lengths) and not patched.lengths[len(clean.lengths):].any()
+    unchanged = set(before.terms) - touched
+    for t in unchanged & set(clean.terms):  # an untouched term's rows are as they were
+        old, new = before.terms.index(t), clean.terms.index(t)
+        rows = lambda p, i: [(int(d), int(f), int(n)) for d, f, n in zip(*(a[p.starts[i]:p.starts[i + 1]] for a in (p.doc, p.field, p.tf)))]
+        assert rows(before, old) == rows(clean, new), t
+    assert unchanged <= set(clean.terms)
 
 
 # --- the static index against whoosh --------------------------------------------------------------

@@ -86,10 +86,15 @@ class Postings:
 
     def length_bytes(self) -> np.ndarray:
         """Per (document, field): the one-byte length whoosh stores (``length_to_byte``), uint8."""
-        from whoosh.util.numeric import _length_byte_cache
+        return length_bytes(self.lengths)
 
-        cache = np.asarray(_length_byte_cache, dtype=np.int64)
-        return np.minimum(np.searchsorted(cache, self.lengths, side="left"), 255).astype(np.uint8)
+
+def length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """The one-byte lengths whoosh stores for these field lengths (``length_to_byte``), uint8."""
+    from whoosh.util.numeric import _length_byte_cache
+
+    cache = np.asarray(_length_byte_cache, dtype=np.int64)
+    return np.minimum(np.searchsorted(cache, lengths, side="left"), 255).astype(np.uint8)
 
 
 def quantized_length(length_byte: np.ndarray) -> np.ndarray:
@@ -240,54 +245,75 @@ def _term_text(key: int, words: list[str]) -> str:
 def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlock | None, numbers: list[int]
                       ) -> tuple[Postings, set[str]]:
     """``postings`` without the documents numbered ``removed`` and with ``block``'s documents numbered
-    ``numbers``, exactly as ``merge_blocks`` would make them from all documents; and the terms whose
-    postings changed (those of the removed documents and of the block).
+    ``numbers`` (each one new or removed), exactly as ``merge_blocks`` would make them from all
+    documents; and the terms whose entries change (``shards.py``): those whose postings in these
+    documents differ, by frequency or by the document's quantized field length.
 
-    Costs a few passes over the rows (no sort of them): the kept rows are already in order and the
-    block's few rows are inserted where they belong.
+    Costs a few passes over the rows and no sort of them: the kept rows are in order already, and
+    the block's few rows are inserted where they belong.
     """
-    term_of_row = postings.term_numbers()
     size = max([len(postings.lengths), *(n + 1 for n in numbers)])
-    dropping = np.zeros(size, dtype=bool)
-    dropping[removed] = True
-    gone = dropping[postings.doc]
-    touched = {postings.terms[t] for t in np.unique(term_of_row[gone]).tolist()}
-    keep = ~gone
-    del gone
-    doc_count = postings.doc_count - len(removed)
     lengths = np.zeros((size, len(postings.fields)), dtype=np.int32)
     lengths[:len(postings.lengths)] = postings.lengths
+    dropping = np.zeros(size, dtype=bool)
+    dropping[removed] = True
+    gone = np.flatnonzero(dropping[postings.doc])
+    gone_terms = np.searchsorted(postings.starts, gone, side="right") - 1
+    old_rows = _described(postings.terms, gone_terms, postings.doc[gone], postings.field[gone], postings.tf[gone], lengths)
     lengths[removed] = 0
+    doc_count = postings.doc_count - len(removed)
     if block is not None and len(numbers):
-        if numbers[-1] >= _MAX_DOCS:
+        if max(numbers) >= _MAX_DOCS:
             raise ValueError(f"document numbers must stay below {_MAX_DOCS}")
         block_terms = [_term_text(k, block.words) for k in block.keys.tolist()]
-        touched.update(block_terms)
         terms = sorted(set(postings.terms).union(block_terms))
         lengths[numbers] = block.lengths
         doc_count += len(numbers)
     else:
         block_terms, terms = [], postings.terms
     number_of = {t: i for i, t in enumerate(terms)}
-    old_terms = np.asarray([number_of[t] for t in postings.terms], dtype=np.int64)
-    term = old_terms[term_of_row[keep]]
-    del term_of_row
+    old_number = np.asarray([number_of[t] for t in postings.terms], dtype=np.int64)
+    kept_counts = np.zeros(len(terms), dtype=np.int64)
+    kept_counts[old_number] = np.diff(postings.starts)
+    kept_counts -= np.bincount(old_number[gone_terms], minlength=len(terms))
+    keep = np.ones(len(postings.doc), dtype=bool)
+    keep[gone] = False
     doc, field, tf = postings.doc[keep], postings.field[keep], postings.tf[keep]
+    del keep
+    counts = kept_counts
+    touched = {text for text, *_ in old_rows}
     if block_terms:
         doc_field = block.doc_field.astype(np.int64)
         new_term = np.asarray([number_of[t] for t in block_terms], dtype=np.int64)[block.local]
         new_doc = np.asarray(numbers, dtype=np.int64)[doc_field >> 2]
-        new_key = new_term << (_DOC_BITS + 2) | new_doc << 2 | doc_field & 3
-        order = np.argsort(new_key)
-        where = np.searchsorted(term << (_DOC_BITS + 2) | doc.astype(np.int64) << 2 | field, new_key[order])
-        term = np.insert(term, where, new_term[order])
-        doc = np.insert(doc, where, new_doc[order].astype(doc.dtype))
-        field = np.insert(field, where, (doc_field[order] & 3).astype(field.dtype))
-        tf_type = np.result_type(tf.dtype, block.tf.dtype)
-        tf = np.insert(tf.astype(tf_type, copy=False), where, block.tf[order].astype(tf_type))
-    counts = np.bincount(term, minlength=len(terms))
+        new_field = doc_field & 3
+        order = np.lexsort((new_field, new_doc, new_term))
+        new_term, new_doc, new_field, new_tf = new_term[order], new_doc[order], new_field[order], block.tf[order]
+        new_rows = _described(terms, new_term, new_doc, new_field, new_tf, lengths)
+        touched = {text for text, *_ in old_rows ^ new_rows}
+        # where each new row goes among the kept rows: within its term, before the first larger document
+        kept_starts = np.cumsum(kept_counts) - kept_counts
+        where = np.empty(len(new_term), dtype=np.int64)
+        firsts = np.flatnonzero(np.r_[True, new_term[1:] != new_term[:-1]])
+        for first, end in zip(firsts.tolist(), [*firsts[1:].tolist(), len(new_term)]):
+            low = int(kept_starts[new_term[first]])
+            high = low + int(kept_counts[new_term[first]])
+            where[first:end] = low + np.searchsorted(doc[low:high], new_doc[first:end])
+        doc = np.insert(doc, where, new_doc.astype(doc.dtype))
+        field = np.insert(field, where, new_field.astype(field.dtype))
+        tf_type = np.result_type(tf.dtype, new_tf.dtype)
+        tf = np.insert(tf.astype(tf_type, copy=False), where, new_tf.astype(tf_type))
+        counts = kept_counts + np.bincount(new_term, minlength=len(terms))
     present = counts > 0  # a term only the removed documents had is gone
     starts = np.zeros(int(present.sum()) + 1, dtype=np.int64)
     np.cumsum(counts[present], out=starts[1:])
     return Postings(doc_count=doc_count, fields=postings.fields, terms=[t for t, p in zip(terms, present.tolist()) if p],
                     starts=starts, doc=doc, field=field, tf=tf, lengths=lengths), touched
+
+
+def _described(terms: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
+               lengths: np.ndarray) -> set[tuple]:
+    """A few rows as (term text, document, field, frequency, quantized field length): what a term's entry shows of them."""
+    quantized = length_bytes(lengths[doc, field]) if len(doc) else []
+    return {(terms[t], d, f, n, q) for t, d, f, n, q in zip(term.tolist(), doc.tolist(), field.tolist(), tf.tolist(),
+                                                            np.asarray(quantized).tolist())}
