@@ -106,6 +106,8 @@ def write_search(site: Site) -> None:
         corpus_cache = CorpusCache(Path(cache_dir) if cache_dir else None, site.global_key)
         kept = corpus_cache.load(numbered)
         analysis = analyze(site, records, numbers, kept)
+        kept_entries = kept.entries if kept else None
+        del kept  # its postings, once patched, are garbage
         docs, postings = analysis.docs, analysis.postings
         _return_free_memory()
         timings["analyze"] = time.perf_counter() - clock
@@ -122,11 +124,11 @@ def write_search(site: Site) -> None:
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         docs_folder = f"{DOCS_ROOT}{numbered}/"
-        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder,
-                                    kept.entries if kept else None, analysis.touched)
+        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_entries, analysis.touched)
         if analysis.touched is None or analysis.touched:  # something changed: keep this build's corpus
             corpus_cache.save(kept_corpus(numbered, analysis, static.entries))
-        del kept, postings  # the whoosh writer has its own view of them
+        analyzed = analysis.analyzed
+        del kept_entries, postings, analysis  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
         for name, data in sorted(static.files.items()):
             # keyed by content: an edit rewrites only the files whose bytes it changes
@@ -157,7 +159,7 @@ def write_search(site: Site) -> None:
     if isinstance(report, dict):
         report["search"] = {
             "documents": len(docs),
-            "documents_analyzed": analysis.analyzed,
+            "documents_analyzed": analyzed,
             "terms": terms,
             "shards": shards,
             "index_bytes": size,

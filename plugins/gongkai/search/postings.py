@@ -278,8 +278,7 @@ def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlo
     kept_counts -= np.bincount(old_number[gone_terms], minlength=len(terms))
     keep = np.ones(len(postings.doc), dtype=bool)
     keep[gone] = False
-    doc, field, tf = postings.doc[keep], postings.field[keep], postings.tf[keep]
-    del keep
+    doc = postings.doc[keep]  # the other columns are copied one at a time, below: less memory at once
     counts = kept_counts
     touched = {text for text, *_ in old_rows}
     if block_terms:
@@ -300,10 +299,12 @@ def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlo
             high = low + int(kept_counts[new_term[first]])
             where[first:end] = low + np.searchsorted(doc[low:high], new_doc[first:end])
         doc = np.insert(doc, where, new_doc.astype(doc.dtype))
-        field = np.insert(field, where, new_field.astype(field.dtype))
-        tf_type = np.result_type(tf.dtype, new_tf.dtype)
-        tf = np.insert(tf.astype(tf_type, copy=False), where, new_tf.astype(tf_type))
+        field = np.insert(postings.field[keep], where, new_field.astype(postings.field.dtype))
+        tf_type = np.result_type(postings.tf.dtype, new_tf.dtype)
+        tf = np.insert(postings.tf[keep].astype(tf_type, copy=False), where, new_tf.astype(tf_type))
         counts = kept_counts + np.bincount(new_term, minlength=len(terms))
+    else:
+        field, tf = postings.field[keep], postings.tf[keep]
     present = counts > 0  # a term only the removed documents had is gone
     starts = np.zeros(int(present.sum()) + 1, dtype=np.int64)
     np.cumsum(counts[present], out=starts[1:])
