@@ -4,7 +4,6 @@ and helpers to build small data sets of a test's own into temporary folders."""
 from __future__ import annotations
 
 import functools
-import http.server
 import os
 import shutil
 import socketserver
@@ -21,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from gongkai.build import build_site  # noqa: E402
+from gongkai.serve import SiteHandler  # noqa: E402
 
 SAMPLE_DATA = ROOT / "data"
 BUILD_EPOCH = int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp())
@@ -54,11 +54,6 @@ def build(data_dir: Path, output: Path, siteurl: str = "http://example.test/gong
         return build_site(data_dir, output, overrides={"SITEURL": siteurl, **overrides})
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def server_root(tmp_path_factory):
     return tmp_path_factory.mktemp("www")
@@ -66,8 +61,9 @@ def server_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def server(server_root):
-    """A static HTTP server on 127.0.0.1 serving ``server_root``; yields its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(server_root))
+    """A static HTTP server on 127.0.0.1 serving ``server_root`` as ``invoke serve`` and Pages hosts do
+    (a missing address gets its site's ``404.html``); yields its base URL."""
+    handler = functools.partial(SiteHandler, directory=str(server_root))
     httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

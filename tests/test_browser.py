@@ -142,3 +142,23 @@ def test_header_search_form_goes_to_the_search_page_with_the_query(page, sample_
     page.locator("header form[role=search] button").click()
     page.wait_for_url(f"{sample_site.url}/search/?q=*")
     assert urlsplit(page.url).path == urlsplit(sample_site.url).path + "/search/"
+
+
+@pytest.mark.parametrize("missing", ("no-such-page", "cases/2024/no-such-case/"))
+def test_a_missing_address_shows_the_404_page_whose_links_work_from_any_depth(missing, page, requests, sample_site):
+    response = page.goto(f"{sample_site.url}/{missing}")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "页面不存在"
+    assert serious_violations(page) == []
+    assert_only_own_host(requests, sample_site)
+    assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+    page.locator("main form[role=search] input[name=q]").fill("问责")
+    page.locator("main form[role=search] button").click()
+    page.wait_for_url(f"{sample_site.url}/search/?q=*")
+    page.go_back()
+    page.locator("main").get_by_role("link", name="问责案例").click()
+    page.wait_for_url(f"{sample_site.url}/cases/")
+    page.go_back()
+    page.locator("main").get_by_role("link", name="意见与纠错").click()
+    page.wait_for_url(f"{sample_site.url}/policy/#feedback")

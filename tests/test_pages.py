@@ -412,6 +412,13 @@ def test_data_notes_explain_every_field_of_the_schema(sample_site):
             assert f"{field.alias or name}" in shown, f"数据说明 does not explain `{field.alias or name}`"
 
 
+def test_404_page_links_are_absolute_so_they_work_at_any_depth(sample_site):
+    doc = page(sample_site, "404.html")
+    links = [e.get(a) for e in doc.iter() if isinstance(e.tag, str) for a in ("href", "src", "action") if e.get(a)]
+    assert len(links) > 10
+    assert all(link.startswith((sample_site.url + "/", "#")) for link in links), links
+
+
 def test_guide_tells_clerks_how_to_add_correct_withdraw_and_read_errors(sample_site):
     shown = page(sample_site, "guide/").text_content()
     for needle in ("invoke new", "invoke validate", "corrections", "status: withdrawn", "行号", "列号"):
@@ -432,6 +439,7 @@ def test_sitemap_lists_every_public_page_and_robots_points_to_it(sample_site, pu
     assert wanted <= paths, sorted(wanted - paths)
     assert not {f"{t.url_kind}/{t.id}/" for t in public.tombstones} & paths
     assert not {f"{k}/{old}/" for k, old in public.redirects} & paths
+    assert sample_site.file("404.html").is_file() and "404.html" not in paths
     assert all(sample_site.file(p).is_file() for p in paths)
     assert all(loc.startswith(sample_site.url + "/") for loc in locs)
     robots = sample_site.text("robots.txt")

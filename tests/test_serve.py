@@ -1,4 +1,5 @@
-"""`invoke serve`: a clerk saves a record and sees its page change; a broken save keeps the last good site."""
+"""`invoke serve`: a clerk saves a record and sees its page change; a broken save keeps the last good site;
+a missing address gets the site's 404 page."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+
+import pytest
 
 from conftest import ROOT, case_record, new_data_dir, write_record
 
@@ -53,6 +56,9 @@ def test_serve_rebuilds_on_change_and_survives_a_broken_record(tmp_path):
         )
     try:
         wait_for(lambda: OLD_TITLE in fetch(page), 60, "the record page", log)
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/cases/no-such-case/", timeout=5)
+        assert missing.value.code == 404 and "页面不存在" in missing.value.read().decode("utf-8")
 
         write_record(data, "case", case_record("t-serve-1", title=NEW_TITLE))
         seconds = wait_for(lambda: NEW_TITLE in fetch(page), 30, "the edited title", log)

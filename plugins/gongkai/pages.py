@@ -1,8 +1,9 @@
 """The HTML pages of the site (site.md "URLs"): what a citizen browses.
 
 Home, the three listings (paginated), one page per public record, the facet
-listings and their index pages, ``/stats/``, tombstones of withdrawn records
-and redirect pages for every ``formerly`` id. Everything here reads
+listings and their index pages, ``/stats/``, tombstones of withdrawn records,
+redirect pages for every ``formerly`` id, and the ``404.html`` a static host
+serves for a missing address. Everything here reads
 ``site.publication`` and ``site.facets`` only, so nothing that is not public
 can reach a page; every path comes from ``site.urls``.
 
@@ -367,6 +368,11 @@ def write_stats(site: Site) -> None:
                 total=len(records), latest=latest, feeds=feeds)
 
 
+def write_not_found(site: Site) -> None:
+    """``404.html``: shows no record, so it is made from nothing but the build's global key."""
+    site.render("404.html", site.urls.not_found(), made_from="", title="页面不存在")
+
+
 def evaluation_chart(record: Report) -> Markup | None:
     """The report's 测评 grades as a small bar chart (None when it gives only a score)."""
     grades = record.evaluation.grades
@@ -497,6 +503,7 @@ def write_pages(site: Site) -> None:
         write_facets(site, items)
         write_facet_indexes(site)
         write_stats(site)
+        write_not_found(site)
     except BaseException:
         if record_pages is not None:
             record_pages.cancel()

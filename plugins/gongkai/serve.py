@@ -13,6 +13,7 @@ so the browser keeps showing the last good site.
 from __future__ import annotations
 
 import functools
+import http
 import http.server
 import signal
 import subprocess
@@ -29,12 +30,38 @@ WATCHED_FOLDERS = ("content", "theme", "plugins")
 """Project folders whose changes change the site (besides the data folder and ``ROOT/*.py``)."""
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files, never cached: a reload shows the latest build."""
+NOT_FOUND_PAGE = "404.html"
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, never cached (a reload shows the latest build), and the site's 404 page for a missing one.
+
+    As GitHub and GitLab Pages do, a missing address gets the ``404.html`` of the site it is in:
+    the nearest one in the requested folder or above it, so a site served under a sub-path gets its own.
+    """
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = self._not_found_page() if code == http.HTTPStatus.NOT_FOUND else None
+        if page is None:
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(code, message)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _not_found_page(self) -> Path | None:
+        root = Path(self.directory)
+        folder = Path(self.translate_path(self.path)).parent  # translate_path builds on ``self.directory``
+        inside = [candidate for candidate in (folder, *folder.parents) if candidate.is_relative_to(root)]
+        return next((page for page in (candidate / NOT_FOUND_PAGE for candidate in inside) if page.is_file()), None)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         pass
@@ -69,7 +96,7 @@ def watched_paths(data: Path) -> list[Path]:
 def serve(data: Path, output: Path, port: int = 8000, host: str = "127.0.0.1") -> None:
     """Build, serve ``output`` on ``host:port`` and rebuild on every change until interrupted."""
     data, output = Path(data).resolve(), Path(output).resolve()
-    handler = functools.partial(_Handler, directory=str(output))
+    handler = functools.partial(SiteHandler, directory=str(output))
     try:
         server = http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as error:

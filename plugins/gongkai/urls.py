@@ -69,6 +69,11 @@ class Urls:
         return "stats/"
 
     @staticmethod
+    def not_found() -> str:
+        """The page a static host serves for an address it has no file for (GitHub and GitLab Pages: ``/404.html``)."""
+        return "404.html"
+
+    @staticmethod
     def data(name: str) -> str:
         """Open data files: ``data/records.json``, ``data/cases.csv``, ``data/schema.json``."""
         return f"data/{name}"
