@@ -7,6 +7,7 @@ or from Python code and JSON (plain strings), and both must work.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -24,6 +25,12 @@ class SchemaModel(BaseModel):
     """Base of every schema object: unknown fields are errors, objects are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+@functools.cache
+def file_keys(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's name → the key a clerk writes for it in a file (its alias, if any: ``report_kind`` → ``kind``)."""
+    return {name: info.alias or name for name, info in model.model_fields.items()}
 
 
 def _scalar_as_text(value: Any) -> Any:

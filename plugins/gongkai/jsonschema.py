@@ -35,6 +35,7 @@ from pydantic import AfterValidator, BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import records
+from .fields import file_keys
 from .records import RECORD_TYPES, Record
 from .vocabulary import Vocabularies
 
@@ -200,7 +201,7 @@ def _apply_to_fields(defs: dict, by_alias: bool, each) -> None:
     for model in list(kinds) + list(part_models(kinds)):
         properties = defs[model.__name__]["properties"]
         for name, info in model.model_fields.items():
-            key = (info.alias or name) if by_alias else name
+            key = file_keys(model)[name] if by_alias else name
             if key in properties:
                 each(model, name, info, properties[key])
 

@@ -35,6 +35,7 @@ from typing import Any, Iterable, Iterator, get_args
 
 from pydantic import BaseModel
 
+from .fields import file_keys
 from .records import PersonalDataKind, Record
 from .yamlsource import field_name
 
@@ -147,17 +148,6 @@ def masked(finding: Finding) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
-_FIELD_KEYS: dict[type, dict[str, str]] = {}
-"""Per model class, each field's name as written in a file (its alias, if any): the paths of messages."""
-
-
-def _field_keys(model: type[BaseModel]) -> dict[str, str]:
-    keys = _FIELD_KEYS.get(model)
-    if keys is None:
-        keys = _FIELD_KEYS[model] = {name: info.alias or name for name, info in model.model_fields.items()}
-    return keys
-
-
 def _suspect_texts(value: Any, path: tuple, out: list[tuple[tuple, str]]) -> list[tuple[tuple, str]]:
     """Every text in ``value`` that could hold personal data, with its path.
 
@@ -166,7 +156,7 @@ def _suspect_texts(value: Any, path: tuple, out: list[tuple[tuple, str]]) -> lis
     Fields left at their default are walked too: no default text holds digits or ``@``.
     """
     if isinstance(value, BaseModel):
-        keys = _field_keys(type(value))
+        keys = file_keys(type(value))  # messages name fields as the file does
         items: Iterable[tuple[Any, Any]] = value.__dict__.items()
     else:
         keys = None

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
+from .fields import file_keys
 from .yamlsource import Document, Mark, field_name  # noqa: F401 (field_name is used here and re-exported)
 from .yamlsource import Path as DataPath
 
@@ -49,7 +50,7 @@ def _field(model: Any, name: str | int) -> Any:
     """The pydantic ``FieldInfo`` that a document key (name or alias) names in ``model``, if any."""
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return None
-    return next((f for n, f in model.model_fields.items() if (f.alias or n) == name), None)
+    return next((model.model_fields[n] for n, key in file_keys(model).items() if key == name), None)
 
 
 def _model_inside(annotation: Any) -> Any:
@@ -88,7 +89,7 @@ def _allowed_fields(model: type[BaseModel], loc: DataPath) -> list[str]:
         current = _model_inside(info.annotation) if info else None
         if current is None:
             return []
-    return [f.alias or n for n, f in current.model_fields.items()]
+    return list(file_keys(current).values())
 
 
 def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
