@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 
 import markdown
-import pytest
 
 from conftest import SAMPLE_DATA
 
@@ -74,8 +73,3 @@ def test_plain_bodies_are_written_as_stock_markdown_writes_them():
             written += 1
             assert plain == stock.reset().convert(text), repr(text)
     assert written > 500  # the random texts do reach the short way
-
-
-@pytest.mark.parametrize("text", TRICKY)
-def test_each_inline_pattern_still_applies(text):
-    assert markup._MARKDOWN.reset().convert(text) == stock_markdown().convert(text)
