@@ -16,7 +16,9 @@ import yaml
 
 from conftest import case_record, disclosure_record, new_data_dir, report_record, write_record
 from gongkai.catalog import Catalog, load_catalog
+from gongkai.facets import FACETS
 from gongkai.problems import Problem, ProblemsFound
+from gongkai.urls import RESERVED_IDS, Urls
 from gongkai.vocabulary import Vocabulary, VocabularyMiss, Topic
 from gongkai.yamlsource import load_yaml
 
@@ -148,6 +150,23 @@ def test_published_date_means_midnight_china_time(tmp_path):
 def test_formerly_not_own_id(tmp_path):
     one_problem(tmp_path, case_record(formerly=["t-case-1"]), ("formerly", 0), "formerly")
     valid(tmp_path / "ok", case_record(formerly=["old-case-1"]))
+
+
+@pytest.mark.parametrize("reserved", sorted(RESERVED_IDS))
+def test_ids_naming_a_folder_of_the_site_are_refused(tmp_path, reserved):
+    """``cases/forms/`` is the index of a case facet: a record named ``forms`` would silently lose its page."""
+    data = new_data_dir(tmp_path / "data")
+    write_record(data, "case", case_record(reserved))
+    with pytest.raises(ProblemsFound) as found:
+        load_catalog(data)
+    [problem] = found.value.problems
+    assert (problem.line, problem.column) == (1, 5) and f"编号「{reserved}」" in problem.message and "保留" in problem.message
+    one_problem(tmp_path / "formerly", case_record(formerly=[reserved]), ("formerly", 0), reserved, "保留")
+
+
+def test_reserved_ids_are_the_folders_inside_a_kinds_folder():
+    listing_pages = Urls.listing("cases", 2).split("/")[1]
+    assert RESERVED_IDS == {listing_pages} | {f.url_prefix.split("/")[1] for f in FACETS if "/" in f.url_prefix}
 
 
 def test_duplicate_topics_by_id_and_name(tmp_path):

@@ -34,12 +34,12 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .catalog import Catalog
-from .facets import FACETS
 from .markup import plain_text, render_body
 from .present import cn_datetime
 from .problems import Problem, display_path
 from .publication import Publication, publish
 from .records import KIND_OF_FOLDER, Record
+from .urls import RESERVED_IDS
 
 MIN_NEEDLE = 8
 """Shorter fragments of unpublished text (「经查，」「本记录已撤回」) are too common to mean a leak."""
@@ -87,15 +87,13 @@ def record_page_problems(output: Path, catalog: Catalog, publication: Publicatio
     allowed = {(r.url_kind, r.id) for r in publication.records}
     allowed |= {(t.url_kind, t.id) for t in publication.tombstones}
     allowed |= set(publication.redirects)
-    # Sub-folders of a kind's folder that are not records: listing pages, case facets.
-    reserved = {"page"} | {f.url_prefix.split("/", 1)[1] for f in FACETS if "/" in f.url_prefix}
     problems = []
     for url_kind in KIND_OF_FOLDER:
         folder = output / url_kind
         if not folder.is_dir():
             continue
         for entry in sorted(folder.iterdir()):
-            if entry.is_dir() and entry.name not in reserved:
+            if entry.is_dir() and entry.name not in RESERVED_IDS:
                 record_id, shown = entry.name, entry / "index.html"
             elif entry.is_file() and entry.suffix == ".json":
                 record_id, shown = entry.stem, entry

@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 from .fields import CHINA_TIME
 from .personal_data import personal_data_rule
 from .records import STAGE_ORDER, Case, Disclosure, Record, Report
+from .urls import RESERVED_IDS
 from .vocabulary import Vocabularies
 from .yamlsource import Path
 
@@ -56,10 +57,17 @@ def _publication(record: Record, vocab: Vocabularies) -> Iterator[Finding]:
             yield ("corrections", i, "on"), f"更正日期不能早于发布时间（published，{_cn(day)}）"
 
 
+_RESERVED = "是网址中的保留名称（列表分页、问责案例的分类页面使用），不能用作记录编号：" + "、".join(sorted(RESERVED_IDS))
+
+
 def _ids(record: Record, vocab: Vocabularies) -> Iterator[Finding]:
+    if record.id in RESERVED_IDS:
+        yield ("id",), f"编号「{record.id}」{_RESERVED}"
     for i, old in enumerate(record.formerly):
         if old == record.id:
             yield ("formerly", i), f"曾用编号「{old}」不能与本记录编号相同"
+        if old in RESERVED_IDS:
+            yield ("formerly", i), f"曾用编号「{old}」{_RESERVED}"
     seen: set[str] = set()
     for i, topic in enumerate(record.topics):
         if topic in seen:

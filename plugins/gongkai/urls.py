@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FEED_FORMATS = ("atom", "rss")
+RESERVED_IDS = frozenset({"page", "circumstances", "forms"})
+"""Folders under a kind's own that are not records: a listing's further pages (``cases/page/2/``) and the
+case facets (``cases/forms/``). A record or former id named so would lose its page to them, so no
+record of any kind may take one (``rules.py``)."""
 
 
 @dataclass(frozen=True)
