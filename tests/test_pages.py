@@ -295,6 +295,17 @@ def test_former_ids_redirect_to_the_current_page_without_script(sample_site, pub
         assert not doc.cssselect("script")
 
 
+def test_former_ids_of_a_withdrawn_record_lead_to_its_tombstone(tmp_path):
+    data = new_data_dir(tmp_path / "data")
+    withdrawal = {"on": "2024-06-01", "reason": "原问责决定经复查已撤销，本案例予以撤回。"}
+    write_record(data, "case", case_record(formerly=["t-case-old"], status="withdrawn", withdrawal=withdrawal))
+    build(data, tmp_path / "output")
+    doc = _parse(tmp_path / "output" / "cases" / "t-case-old" / "index.html")
+    target = "http://example.test/gongkai/cases/t-case-1/"
+    assert doc.cssselect('meta[http-equiv="refresh"]')[0].get("content") == f"0; url={target}"
+    assert "撤回原因" in (tmp_path / "output" / "cases" / "t-case-1" / "index.html").read_text(encoding="utf-8")
+
+
 def test_nothing_unpublished_reaches_any_page(sample_site, public):
     catalog = sample_site.result.catalog
     shown_ids = {r.id for r in public.records} | {t.id for t in public.tombstones}

@@ -3,8 +3,9 @@
 Every output reads a ``Publication``, never the catalog: a record is public
 when it is ``approved`` and its ``published`` time is not after the build
 time; a ``withdrawn`` record that had been published leaves only a
-``Tombstone`` (id, title, withdrawal date and reason). Drafts, embargoed
-records and everything else about withdrawn ones are simply not here.
+``Tombstone`` (id, title, withdrawal date and reason; its former ids still
+redirect to it). Drafts, embargoed records and everything else about
+withdrawn ones are simply not here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Tombstone:
     title: str
     withdrawn_on: date
     reason: str
+    formerly: tuple[str, ...] = ()
+    """The record's former ids: their addresses lead to the tombstone as they led to the record."""
 
     @property
     def url_kind(self) -> str:
@@ -50,13 +53,13 @@ class Publication:
     records: list[Record]
     """Public records, newest ``published`` first, ties by id."""
     tombstones: list[Tombstone]
-    redirects: dict[tuple[str, str], Record] = field(init=False)
-    """``(url_kind, old id)`` → the public record that now has it."""
+    redirects: dict[tuple[str, str], Record | Tombstone] = field(init=False)
+    """``(url_kind, old id)`` → the public record, or the tombstone of the withdrawn one, that now has it."""
     by_id: dict[str, Record] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.records}
-        self.redirects = {(r.url_kind, old): r for r in self.records for old in r.formerly}
+        self.redirects = {(r.url_kind, old): r for r in [*self.records, *self.tombstones] for old in r.formerly}
 
     def of_kind(self, kind: str) -> list[Record]:
         return [r for r in self.records if r.kind == kind]
@@ -73,7 +76,7 @@ def publish(catalog: Catalog, now: datetime | None = None) -> Publication:
     public.sort(key=lambda r: r.id)
     public.sort(key=lambda r: r.published, reverse=True)
     tombstones = [
-        Tombstone(r.id, r.kind, r.title, r.withdrawal.on, r.withdrawal.reason)
+        Tombstone(r.id, r.kind, r.title, r.withdrawal.on, r.withdrawal.reason, tuple(r.formerly))
         for r in catalog.records
         if r.status == "withdrawn" and r.withdrawal and r.published and r.published <= now
     ]
