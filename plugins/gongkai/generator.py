@@ -32,6 +32,7 @@ from .progress import count_outputs
 from .publication import build_time, publish
 from .site import Site
 from .urls import Urls
+from .workers import BackgroundStep
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ OUTPUT_STEPS: tuple[tuple[str, Callable[[Site], None]], ...] = (
     ("sitemap", sitemap.write_sitemap),
 )
 """Each output of a build, in order; each reads only the ``Site`` (so only public records)."""
+
+BACKGROUND_STEP = "search index"
+"""The step forked to run beside the others (``workers.BackgroundStep``): the longest, and one
+whose only effect is its files, so a rebuild's output steps take the time of the longest."""
 
 
 class RecordsGenerator(Generator):
@@ -122,11 +127,20 @@ class RecordsGenerator(Generator):
         site.bodies = render_bodies(self.publication.records, site.fingerprints.digests, Path(cache_dir) if cache_dir else None,
                                     rendered=self.catalog.rendered_bodies)
         report["steps"]["bodies"] = time.perf_counter() - started
+        steps = dict(OUTPUT_STEPS)
+        background = BackgroundStep(site, steps.pop(BACKGROUND_STEP))
         try:
-            for name, step in OUTPUT_STEPS:
+            for name, step in steps.items():
                 started = time.perf_counter()
                 step(site)
                 report["steps"][name] = time.perf_counter() - started
+            started = time.perf_counter()
+            background.finish()
+            report["steps"]["waiting for " + BACKGROUND_STEP] = time.perf_counter() - started
+            report["steps"][BACKGROUND_STEP] = background.seconds
+        except BaseException:
+            background.cancel()
+            raise
         finally:
             site.bodies.save()
         signals.content_written.disconnect(self._note_pelican_file)

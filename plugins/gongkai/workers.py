@@ -1,11 +1,15 @@
-"""Output work split over forked worker processes, one share at a time, on every core.
+"""Output work done in forked processes, on every core.
 
 Rendering thousands of pages is CPU-bound Python; the workers are forked once
 everything they read is in memory (records, facets, the compiled templates),
 so nothing is pickled to them and the memory they only read stays shared.
 Each worker writes its files through its own copy of ``site.output`` and
 sends back what it wrote; the parent takes it over (``OutputTree.absorb``),
-and may do other work of its own meanwhile.
+and may do other work of its own meanwhile. Two shapes:
+
+- ``ForkedWork``: one job split into shares over a pool (record pages, open data);
+- ``BackgroundStep``: one whole output step in one process beside the parent's
+  other steps (the search index).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
+import time
+import traceback
 from typing import Any, Callable
 
 from .site import Site
@@ -99,3 +106,106 @@ class ForkedWork:
             self.site.output.absorb(keys, written, reused)
             if self._adopt is not None:
                 self._adopt(made)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this forked process if ``parent`` dies: a build killed part-way (``kill -9``) must not
+    leave a child writing beside the next build."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the build died before we could ask
+        os._exit(1)
+
+
+def _with_parent(parent: int, target: Callable[..., Any], *args: Any) -> None:
+    die_with_parent(parent)
+    target(*args)
+
+
+def fork_child(target: Callable[..., Any], *args: Any) -> multiprocessing.process.BaseProcess | None:
+    """Run ``target(*args)`` in a forked process that dies with this one (inline where fork is
+    unavailable: then ``None``)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        target(*args)
+        return None
+    process = multiprocessing.get_context("fork").Process(
+        target=_with_parent, args=(os.getpid(), target, *args), name=f"gongkai-{getattr(target, '__name__', 'child')}")
+    gc.collect()  # garbage freed now is not copied into the child
+    thaw = freeze_for_fork()
+    try:
+        process.start()
+    finally:
+        thaw()
+    return process
+
+
+class BackgroundStep:
+    """``step(site)`` running in a forked process while this one goes on (inline with one core).
+
+    The child writes its files through its copy of ``site.output`` and sends
+    back what it wrote, and what it entered in the build's report
+    (``GONGKAI_REPORT``); ``finish()`` takes both over. The step must not
+    change anything else the parent reads: only its files come back.
+    """
+
+    def __init__(self, site: Site, step: Callable[[Site], None]):
+        self.site = site
+        self.seconds = 0.0
+        """How long the step took (in the child: its own time, not the wait for it)."""
+        self._process: multiprocessing.process.BaseProcess | None = None
+        if available_cores() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            started = time.perf_counter()
+            step(site)
+            self.seconds = time.perf_counter() - started
+            return
+        self._results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self._process = fork_child(_background, site, step, sender)
+        sender.close()
+
+    def cancel(self) -> None:
+        """Stop the child (this process failed; what it wrote is thrown away with the build)."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join()
+            self._process = None
+
+    def finish(self) -> None:
+        """Wait for the child and take over its files and report (re-raises its error)."""
+        process = self._process
+        if process is None:
+            return
+        self._process = None
+        try:
+            outcome = self._results.recv()  # before join: a child blocked on a full pipe never exits
+        except EOFError:
+            process.join()
+            outcome = ("failed", f"the process ended without a result (exit code {process.exitcode})")
+        finally:
+            process.join()
+            self._results.close()
+        if outcome[0] == "failed":
+            raise RuntimeError(f"an output step run beside the others failed:\n{outcome[1]}")
+        _, keys, written, reused, report, self.seconds = outcome
+        self.site.output.absorb(keys, written, reused)
+        mine = self.site.settings.get("GONGKAI_REPORT")
+        if isinstance(mine, dict):
+            mine.update(report)
+
+
+def _background(site: Site, step: Callable[[Site], None], sender: Any) -> None:
+    """The child's side of ``BackgroundStep``."""
+    output = site.output
+    output.keys, output.written, output.reused = {}, set(), 0  # report only this step's files
+    report: dict[str, Any] = {}
+    site.settings = {**site.settings, "GONGKAI_REPORT": report}
+    started = time.perf_counter()
+    try:
+        step(site)
+    except BaseException:
+        sender.send(("failed", traceback.format_exc()))
+        raise
+    sender.send(("done", output.keys, output.written, output.reused, report, time.perf_counter() - started))

@@ -18,19 +18,15 @@ files an edit changed.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import multiprocessing
-import os
-import signal
 import time
 from pathlib import Path
 
 from ..records import RECORD_TYPES, Record
 from ..site import Site
-from ..workers import freeze_for_fork
+from ..workers import fork_child
 from .corpus import CorpusCache, analyze, kept_corpus
-from .documents import FIELDS, KIND_ORDER, SearchDoc, numbered_records, search_documents
+from .documents import KIND_ORDER, SearchDoc, numbered_records, search_documents
 from .index import Replacement, documents_to_replace, final_output, index_state, whoosh_dir, write_whoosh
 from .shards import build_static_index, doc_file, numbering
 
@@ -42,22 +38,6 @@ DOCS_ROOT = "search/docs/"
 def region_chains(vocab) -> dict[str, list[str]]:
     """Each region id → itself and its ancestors (a filter on a city finds its districts)."""
     return {e.id: [e.id] + [a.id for a in vocab.regions.ancestors(e.id)] for e in vocab.regions}
-
-
-def _in_child(target, *args) -> multiprocessing.process.BaseProcess | None:
-    """Run ``target(*args)`` in a forked process (inline where fork is unavailable)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        target(*args)
-        return None
-    process = multiprocessing.get_context("fork").Process(
-        target=_with_parent, args=(os.getpid(), target, *args), name=f"gongkai-{target.__name__}")
-    gc.collect()  # garbage freed now is not copied into the child
-    thaw = freeze_for_fork()
-    try:
-        process.start()
-    finally:
-        thaw()
-    return process
 
 
 def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: dict[int, Record]) -> int:
@@ -76,20 +56,6 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: di
         made_from = digests.get(doc.id) or make(doc).decode("utf-8")
         site.write_keyed(f"{folder}{doc.n}.json", lambda doc=doc: make(doc), made_from)
     return len(docs)
-
-
-def _with_parent(parent: int, target, *args) -> None:
-    """Run ``target(*args)``, but die with the build that forked us: a build killed part-way
-    (``kill -9``) must not leave a writer running beside the next build."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the build died before we could ask
-        os._exit(1)
-    target(*args)
 
 
 def write_search(site: Site) -> None:
@@ -119,7 +85,7 @@ def write_search(site: Site) -> None:
         state = index_state(docs, numbered, site.fingerprints.digests, site.global_key)
         changes = documents_to_replace(whoosh_target, state)
         replace = None if changes is None else _replacement(site, by_number, *changes)
-        writer = _in_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
+        writer = fork_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
 
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}

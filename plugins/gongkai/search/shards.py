@@ -48,7 +48,6 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
