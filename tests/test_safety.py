@@ -806,3 +806,23 @@ def test_a_recycled_file_is_not_kept_once_this_build_wrote_its_path(tmp_path):
     tree.write_keyed("cases/x/", "key-x", lambda: "记录页")
     # not the redirect this build wrote over the recycled file, but the live output's file of that key
     assert (staging / "cases" / "x" / "index.html").read_text(encoding="utf-8") == "二"
+
+
+def test_a_staging_file_shared_with_the_live_site_is_replaced_one_it_alone_holds_is_rewritten(tmp_path):
+    """Writing in place saves making new inodes (slow on ext4 just after as many were freed), but a
+    file that is also the live site's (a hard link) must never change under a reader."""
+    live, staging = tmp_path / "live", tmp_path / "staging"
+    for folder in (live, staging):
+        folder.mkdir()
+    (live / "shared.html").write_text("live page", encoding="utf-8")
+    os.link(live / "shared.html", staging / "shared.html")
+    (staging / "alone.html").write_text("an older page, rather longer than the new one", encoding="utf-8")
+    alone_inode = (staging / "alone.html").stat().st_ino
+    tree = OutputTree(staging)
+    tree.write_text("shared.html", "new page")
+    tree.write_text("alone.html", "new page")
+    assert (live / "shared.html").read_text(encoding="utf-8") == "live page"
+    assert (staging / "shared.html").read_text(encoding="utf-8") == "new page"
+    assert (staging / "shared.html").stat().st_ino != (live / "shared.html").stat().st_ino
+    assert (staging / "alone.html").read_text(encoding="utf-8") == "new page"  # truncated, not just overwritten
+    assert (staging / "alone.html").stat().st_ino == alone_inode

@@ -43,11 +43,15 @@ def _run_share(share: int) -> tuple[dict[str, str], set[str], int, Any]:
 
 def freeze_for_fork() -> Callable[[], None]:
     """Keep the garbage collector off every object a forked child inherits (touching one copies its
-    memory page); returns what undoes it in the parent. Objects someone froze before (the catalog's
-    loaded records) stay frozen."""
-    frozen_before = gc.get_freeze_count()
+    memory page); returns what undoes it in the parent (nothing, now).
+
+    What is frozen stays frozen: the objects alive at a fork are the build's (records, templates),
+    which live as long as it does; the next ``load_catalog`` hands them back to the collector.
+    Asking first whether anything was frozen already (``gc.get_freeze_count``) would count the
+    frozen objects one by one: 0.1 s per fork at 20,000 records.
+    """
     gc.freeze()
-    return (lambda: None) if frozen_before else gc.unfreeze
+    return lambda: None
 
 
 def available_cores() -> int:
