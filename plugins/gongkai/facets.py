@@ -13,7 +13,7 @@ specific sanction (留党察看二年) also counts under the form it belongs to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from .publication import Publication
 from .records import Case, Record
@@ -92,6 +92,25 @@ def _values_of(facet: str, record: Record, vocab: Vocabularies) -> Iterable[str]
     return forms
 
 
+def _facet_values(record: Record, vocab: Vocabularies, regions: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
+    """(facet key, value) of every facet value ``record`` has, each once, in ``FACETS`` order:
+    ``_values_of`` over every facet, with each region's chain of ancestors looked up once (``regions``)."""
+    region = record.region
+    chain = regions.get(region)
+    if chain is None:
+        chain = regions[region] = list(dict.fromkeys(_values_of("regions", record, vocab)))
+    for value in chain:
+        yield "regions", value
+    yield "organizations", record.issuer
+    for value in dict.fromkeys(record.topics):
+        yield "topics", value
+    yield "years", year_of(record)
+    if isinstance(record, Case):
+        for key in ("circumstances", "forms"):
+            for value in dict.fromkeys(_values_of(key, record, vocab)):
+                yield key, value
+
+
 def _vocabulary_for(facet: str, vocab: Vocabularies):
     return None if facet == "years" else getattr(vocab, facet)
 
@@ -120,10 +139,10 @@ def build_facets(publication: Publication) -> Facets:
     """Group the public records by every facet, in one pass."""
     vocab = publication.vocab
     grouped: dict[str, dict[str, list[Record]]] = {f.key: {} for f in FACETS}
+    regions: dict[str, list[str]] = {}
     for record in publication.records:  # already newest first
-        for facet in FACETS:
-            for value in dict.fromkeys(_values_of(facet.key, record, vocab)):
-                grouped[facet.key].setdefault(value, []).append(record)
+        for key, value in _facet_values(record, vocab, regions):
+            grouped[key].setdefault(value, []).append(record)
     values: dict[str, dict[str, FacetValue]] = {}
     for facet in FACETS:
         found = grouped[facet.key]
