@@ -586,3 +586,29 @@ def test_an_edit_remakes_only_the_pages_that_show_the_record(tmp_path):
     assert remade == expected
     assert result.report["reused"] >= len(after) - len(remade)
     assert "（已更正标题）" in (output / "cases/t-case-3/index.html").read_text(encoding="utf-8")
+
+
+def test_pages_shifted_by_an_addition_are_made_from_kept_items(tmp_path, monkeypatch):
+    """A new record moves every older one down its listings and facets, so those pages are all made
+    again; with a build cache their list items come from the last build, and only the new record's
+    item is rendered (the pages equal a clean build's: tests/test_safety.py)."""
+    from gongkai.pages import KEPT_STYLES, RecordItems
+
+    data, output, cache = new_data_dir(tmp_path / "data"), tmp_path / "output", tmp_path / "cache"
+    for n in range(1, 13):
+        write_record(data, "case", case_record(f"t-case-{n}", title=f"第{n}号测试问责案例",
+                                               published=f"2024-03-{n:02d}T10:00:00+08:00"))
+    build(data, output, GONGKAI_PAGE_SIZE=2, GONGKAI_CACHE_PATH=str(cache))
+    before = _page_keys(output)
+    rendered: list[str] = []
+    render = RecordItems._render
+    monkeypatch.setattr(RecordItems, "_render",
+                        lambda self, record, style: rendered.append(record.id) or render(self, record, style)
+                        if style in KEPT_STYLES else render(self, record, style))
+    write_record(data, "case", case_record("t-case-new", title="新增的测试问责案例", published="2024-03-20T10:00:00+08:00"))
+    build(data, output, GONGKAI_PAGE_SIZE=2, GONGKAI_CACHE_PATH=str(cache))
+    after = _page_keys(output)
+    shifted = [name for name in after if name.startswith("cases/page/") and before.get(name) != after[name]]
+    assert len(shifted) >= 5  # every listing page after the first: 13 cases, 2 a page
+    assert sorted(rendered) == ["t-case-new"] * len(KEPT_STYLES)
+    assert "第1号测试问责案例" in (output / "cases/page/7/index.html").read_text(encoding="utf-8")

@@ -120,6 +120,10 @@ class FragmentStore:
             return True
         return False
 
+    def keep_all(self, keys: Iterable[str]) -> None:
+        """``keep`` for each of ``keys`` (those the store holds), in one set operation."""
+        self._used |= self._entries.keys() & set(keys)
+
     def part(self, key: str, part: int) -> bytes:
         """One part of the fragment at ``key``."""
         segment, offset, lengths = self._entries[key]

@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 from .charts import Bar, bar_chart, format_number
 from .facets import FACET_BY_KEY, FACETS, Facet, Facets, FacetValue, year_of
 from .fields import CHINA_TIME
+from .fragments import FragmentStore
 from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
 from .site import Site
 from .urls import Urls
@@ -204,23 +205,57 @@ FACET_ITEM = ItemStyle(3, show_kind=True)
 HOME_ITEM = ItemStyle(3, summary_chars=60)
 
 
+KEPT_STYLES = (LISTING_ITEM, FACET_ITEM)
+"""The styles every public record's item is shown in (its listing, its facets): kept between builds."""
+
+
 class RecordItems:
     """Each record's list item HTML (``_macros.html`` ``record_item``), made once per style.
 
     A record appears on seven or so listing and facet pages; rendering its item
     once and joining strings is what makes those pages cheap. Made on first
-    use, so a rebuild that reuses every page renders none.
+    use, so a rebuild that reuses every page renders none. With a build cache,
+    the items in ``KEPT_STYLES`` are also kept between builds (``items``
+    fragments, by the record's file digest, under the global key): adding or
+    removing a record shifts every later page of its listings and facets, and
+    those pages are then made from kept items, not from the macro again.
     """
 
     def __init__(self, site: Site):
         self._macro = site.env.get_template("_macros.html").module.record_item
         self._made: dict[tuple[ItemStyle, str], Markup] = {}
+        self._digests = site.fingerprints.digests
+        self._records = site.publication.records
+        cache_dir = site.setting("GONGKAI_CACHE_PATH")
+        self._store = FragmentStore(Path(cache_dir), "items", site.global_key) if cache_dir and site.global_key else None
+
+    def _render(self, record: Record, style: ItemStyle) -> Markup:
+        return self._macro(record, style.level, style.show_kind, style.summary_chars)
 
     def html(self, record: Record, style: ItemStyle) -> Markup:
         made = self._made.get((style, record.id))
-        if made is None:
-            made = self._made[(style, record.id)] = self._macro(record, style.level, style.show_kind, style.summary_chars)
-        return made
+        if made is not None:
+            return made
+        key = self._digests.get(record.id) if self._store is not None and style in KEPT_STYLES else None
+        if key is None:
+            made = self._made[(style, record.id)] = self._render(record, style)
+            return made
+        if self._store.keep(key):
+            kept = [Markup(self._store.part(key, part).decode("utf-8")) for part in range(len(KEPT_STYLES))]
+        else:
+            kept = [self._render(record, kept_style) for kept_style in KEPT_STYLES]
+            self._store.add(key, [str(html).encode("utf-8") for html in kept])
+        for kept_style, html in zip(KEPT_STYLES, kept):
+            self._made[(kept_style, record.id)] = html
+        return self._made[(style, record.id)]
+
+    def save(self) -> None:
+        """Keep the items of every public record for the next build (those this build did not need too)."""
+        if self._store is None:
+            return
+        digests = self._digests
+        self._store.keep_all(filter(None, map(digests.get, (record.id for record in self._records))))
+        self._store.save()
 
 
 @dataclass(frozen=True)
@@ -510,3 +545,4 @@ def write_pages(site: Site) -> None:
         raise
     if record_pages is not None:
         record_pages.finish()
+    items.save()
