@@ -26,6 +26,7 @@ from gongkai.search.analysis import fold, query_terms, tokens, traditional_to_si
 from gongkai.search.index import whoosh_dir
 from gongkai.search.postings import analyze_block, merge_blocks, replace_documents
 from gongkai.search.query import search
+from gongkai.workers import available_cores
 
 # --- the analyzer -------------------------------------------------------------------------------
 
@@ -199,6 +200,9 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
         return lambda: write_record(data, "case", case_record(f"t-cache-{n}", title=title, body=f"{topics[n]}中发现问题，已整改。"))
 
     rebuild()
+    # A clean build analyzes every record alone (memory); a rebuild patches the kept corpus beside the other steps.
+    assert report["beside"] is None
+    beside = "search index" if available_cores() > 1 else None
     changes = [  # (change, documents replaced in whoosh's index, or None: written whole)
         (lambda: None, 0),  # nothing changed: nothing analyzed, nothing replaced
         (edit(5, "水利工程建设整改情况通报"), 1),
@@ -219,6 +223,7 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
         change()
         rebuild()
         assert report["search"]["documents_analyzed"] == (0 if step in (0, 6) else 1)  # a removal analyzes nothing
+        assert report["beside"] == beside
         assert report["search"]["whoosh_replaced"] == replaced
         assert {f.name: f.read_bytes() for f in held.iterdir()} == previous
         clean = tmp_path / f"clean-{step}"

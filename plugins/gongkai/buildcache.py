@@ -45,25 +45,37 @@ def default_cache_dir() -> Path:
 class PickleCache:
     """A value (a dictionary unless said otherwise) kept in one pickle file, valid only under the same ``salt``.
 
-    Written atomically (temporary file, then rename), so a killed build leaves
-    the previous cache, never a torn one.
+    The file is two pickles, the salt and then the value, so whether it holds a
+    value for this salt is known without reading the value. Written atomically
+    (temporary file, then rename), so a killed build leaves the previous cache,
+    never a torn one.
     """
 
     def __init__(self, path: Path, salt: str):
         self.path, self.salt = Path(path), salt
 
+    def holds_value(self) -> bool:
+        """Whether a value was saved under this salt (only the salt is read)."""
+        try:
+            with open(self.path, "rb") as source:
+                return pickle.load(source) == self.salt
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            return False
+
     def load(self) -> Any:
         """The value saved under this salt, else an empty dictionary."""
         try:
             with open(self.path, "rb") as source:
-                salt, entries = pickle.load(source)
+                if pickle.load(source) != self.salt:
+                    return {}
+                return pickle.load(source)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
             return {}
-        return entries if salt == self.salt else {}
 
     def save(self, entries: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
         with open(temporary, "wb") as out:
-            pickle.dump((self.salt, entries), out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(self.salt, out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(entries, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self.path)

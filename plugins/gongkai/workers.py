@@ -148,7 +148,8 @@ def fork_child(target: Callable[..., Any], *args: Any) -> multiprocessing.proces
 
 
 class BackgroundStep:
-    """``step(site)`` running in a forked process while this one goes on (inline with one core).
+    """``step(site)`` running in a forked process while this one goes on (inline with one core, or
+    when not ``beside``).
 
     The child writes its files through its copy of ``site.output`` and sends
     back what it wrote, and what it entered in the build's report
@@ -156,18 +157,21 @@ class BackgroundStep:
     change anything else the parent reads: only its files come back.
     """
 
-    def __init__(self, site: Site, step: Callable[[Site], None]):
+    def __init__(self, site: Site, step: Callable[[Site], None], beside: bool = True):
         self.site = site
         self.seconds = 0.0
         """How long the step took (in the child: its own time, not the wait for it)."""
         self._process: multiprocessing.process.BaseProcess | None = None
-        if available_cores() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        self.forked = False
+        """Whether the step runs in a child (else it has run already)."""
+        if not beside or available_cores() < 2 or "fork" not in multiprocessing.get_all_start_methods():
             started = time.perf_counter()
             step(site)
             self.seconds = time.perf_counter() - started
             return
         self._results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
         self._process = fork_child(_background, site, step, sender)
+        self.forked = self._process is not None
         sender.close()
 
     def cancel(self) -> None:

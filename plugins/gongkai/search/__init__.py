@@ -58,6 +58,17 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: di
     return len(docs)
 
 
+def corpus_cache(site: Site) -> CorpusCache:
+    cache_dir = site.setting("GONGKAI_CACHE_PATH")
+    return CorpusCache(Path(cache_dir) if cache_dir else None, site.global_key)
+
+
+def only_patches(site: Site) -> bool:
+    """Whether this build's search step will patch a kept corpus rather than analyze every record:
+    then it needs little memory and may run beside the other output steps (``generator.py``)."""
+    return corpus_cache(site).holds_corpus()
+
+
 def write_search(site: Site) -> None:
     """Write the search page, the static index and the whoosh index of the public records."""
     timings: dict[str, float] = {}
@@ -68,9 +79,8 @@ def write_search(site: Site) -> None:
     try:
         records, numbers = numbered_records(site)
         numbered = numbering(len(records))
-        cache_dir = site.setting("GONGKAI_CACHE_PATH")
-        corpus_cache = CorpusCache(Path(cache_dir) if cache_dir else None, site.global_key)
-        kept = corpus_cache.load(numbered)
+        cache = corpus_cache(site)
+        kept = cache.load(numbered)
         analysis = analyze(site, records, numbers, kept)
         kept_entries = kept.entries if kept else None
         del kept  # its postings, once patched, are garbage
@@ -92,7 +102,7 @@ def write_search(site: Site) -> None:
         docs_folder = f"{DOCS_ROOT}{numbered}/"
         static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_entries, analysis.touched)
         if analysis.touched is None or analysis.touched:  # something changed: keep this build's corpus
-            corpus_cache.save(kept_corpus(numbered, analysis, static.entries))
+            cache.save(kept_corpus(numbered, analysis, static.entries))
         analyzed = analysis.analyzed
         del kept_entries, postings, analysis  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"

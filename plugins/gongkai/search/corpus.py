@@ -71,6 +71,10 @@ class CorpusCache:
         corpus = self.file.load() if self.file else None
         return corpus if isinstance(corpus, Corpus) and corpus.numbering == numbering else None
 
+    def holds_corpus(self) -> bool:
+        """Whether a corpus was kept under this salt (without loading it)."""
+        return self.file is not None and self.file.holds_value()
+
     def save(self, corpus: Corpus) -> None:
         if self.file:
             self.file.save(corpus)
