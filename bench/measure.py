@@ -201,35 +201,38 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
     return Sample(wall, max_rss, sampler.peak_kb, cpu)
 
 
-_trash: Path | None = None
+SETTLE_S = 65.0
+"""How long ext4 keeps freed inodes from being reused (``recently_deleted``: a minute once the
+inode table is written back); creating many files sooner is many times slower."""
+
+_last_deleted = 0.0
 
 
 def set_aside(path: Path) -> None:
-    """Move ``path`` out of the way, to be deleted when the benchmark ends (``trash_folder``).
+    """Delete ``path`` now, and remember when: the next measurement that creates many files waits
+    for the file system first (``settle``).
 
-    Not deleted now: ext4 is slow to create files soon after many were deleted
-    (``recently_deleted`` in inode allocation skips each freed inode for a
-    minute or more, and creating 20,000 files took 15-20 s of system time
-    instead of 1.2 s here), so a build measured right after the previous
-    run's output was removed would be timed on the file system's penalty.
+    On ext4, creating files soon after many were deleted is slow (``recently_deleted`` in inode
+    allocation skips each freed inode for a minute or more: 20,000 files took 15-20 s of system
+    time instead of 1.2 s here), so a build started right after the previous run's output was
+    removed was timed on the file system's penalty. Keeping the old trees instead (to delete at
+    the end) is worse: gigabytes of them are written back to disk while later runs are measured.
     """
-    if _trash is None or not path.exists():
-        if path.exists():
-            shutil.rmtree(path)
-        return
-    _trash.mkdir(parents=True, exist_ok=True)
-    path.rename(_trash / f"{len(list(_trash.iterdir()))}-{path.name}")
+    global _last_deleted
+    if path.is_dir():
+        shutil.rmtree(path)
+        _last_deleted = time.monotonic()
 
 
-def trash_folder(folder: Path | None) -> None:
-    """Where ``set_aside`` moves folders (on the same file system); ``None``: delete them at once."""
-    global _trash
-    _trash = folder
+def settle() -> None:
+    """Wait until what ``set_aside`` deleted no longer slows down creating files."""
+    wait = _last_deleted + SETTLE_S - time.monotonic()
+    if _last_deleted and wait > 0:
+        time.sleep(wait)
 
 
 def fresh_dir(path: Path) -> Path:
-    """An empty folder at ``path`` (removed first if it exists)."""
-    if path.exists():
-        shutil.rmtree(path)
+    """An empty folder at ``path`` (removed first if it exists: see ``set_aside``)."""
+    set_aside(path)
     path.mkdir(parents=True)
     return path

@@ -46,7 +46,7 @@ from rich.table import Table
 
 from . import anchors
 from .datasets import CACHE, ROOT, DataSet, add_record, dataset, delete_record, edit_title, working_copy
-from .measure import CommandFailed, Sample, Series, fresh_dir, gnu_time_available, measure, set_aside, trash_folder
+from .measure import CommandFailed, Sample, Series, fresh_dir, gnu_time_available, measure, set_aside, settle
 
 DEFAULT_SIZES = (1000, 5000, 20000)
 HUGE_SIZE = 50000
@@ -128,12 +128,17 @@ def _record(result: SizeResult, name: str, sample: Sample) -> None:
 
 
 def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
-    """Clean build, then edit / add / delete rebuilds on top of it; ``runs`` times."""
+    """``invoke validate`` alone, then a clean build and edit / add / delete rebuilds on top of it; ``runs`` times."""
     for _ in range(runs):
-        set_aside(work / "data")
-        data = working_copy(result.data.path, work / "data")
+        cache = work / "validate-cache"
+        _clean(cache)
+        _record(result, "validate", measure(_invoke("validate", "--data", str(result.data.path)), cwd=tree, env=_env(cache)))
+    _clean(work / "validate-cache")
+    for _ in range(runs):
         output, cache = work / "output", work / "build-cache"
-        _clean(output, cache)
+        _clean(work / "data", output, cache)
+        settle()
+        data = working_copy(result.data.path, work / "data")
         env = _env(cache)
         build = _invoke("build", "--data", str(data), "--output", str(output))
         _record(result, "build_clean", measure(build, cwd=tree, env=env))
@@ -143,25 +148,18 @@ def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
             change(data)
             _record(result, name, measure(build, cwd=tree, env=env))
     _clean(work / "data", work / "output", work / "build-cache")
-    for _ in range(runs):
-        cache = work / "validate-cache"
-        _clean(cache)
-        _record(result, "validate", measure(_invoke("validate", "--data", str(result.data.path)), cwd=tree, env=_env(cache)))
-    _clean(work / "validate-cache")
 
 
 def measure_anchor(result: SizeResult, name: str, work: Path) -> None:
     hugo_site, pelican_site = anchors.anchor_sites(result.data)
-    output = work / f"{name}-output"
-    set_aside(output)
-    output.mkdir(parents=True)
+    output = fresh_dir(work / f"{name}-output")
     if name == "hugo":
         command, cwd = anchors.hugo_command(hugo_site, output), hugo_site
     else:
         command, cwd = anchors.pelican_command(pelican_site, output), pelican_site
     env = _env(work / "anchor-cache")
-    set_aside(work / "hugo-cache")
-    env["HUGO_CACHEDIR"] = str(work / "hugo-cache")
+    env["HUGO_CACHEDIR"] = str(fresh_dir(work / "hugo-cache"))
+    settle()
     _record(result, name, measure(command, cwd=cwd, env=env))
     _clean(output, work / "hugo-cache")
 
@@ -301,7 +299,6 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
     started = time.perf_counter()
     work = CACHE / "work"
     fresh_dir(work)
-    trash_folder(work / "trash")  # what runs leave is deleted at the end (see ``set_aside``)
     if not gnu_time_available():
         console.print("[yellow]没有 /usr/bin/time（apt-get install time）：峰值内存仅为 /proc 采样值。[/]")
     results: list[SizeResult] = []
@@ -343,7 +340,6 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
         save(complete=False)
         return 1
     finally:
-        trash_folder(None)
         shutil.rmtree(work, ignore_errors=True)
     report = save(complete=True)
     console.print()
