@@ -826,3 +826,25 @@ def test_a_staging_file_shared_with_the_live_site_is_replaced_one_it_alone_holds
     assert (staging / "shared.html").stat().st_ino != (live / "shared.html").stat().st_ino
     assert (staging / "alone.html").read_text(encoding="utf-8") == "new page"  # truncated, not just overwritten
     assert (staging / "alone.html").stat().st_ino == alone_inode
+
+
+def test_a_search_step_failing_beside_the_others_fails_the_build_and_keeps_the_output(tmp_path, monkeypatch):
+    """On a rebuild the search step runs in a forked process; its error must stop the build with the
+    child's traceback, and leave the live output and its search index as they were."""
+    from gongkai import generator
+
+    data, output, cache = small_data(tmp_path / "data", "原来的标题"), tmp_path / "out", tmp_path / "cache"
+    _build_cached(data, output, cache)
+    before, whoosh_before = tree_digest(output), tree_digest(whoosh_dir(output))
+
+    def broken(site):
+        raise ValueError("搜索索引步骤出错")
+
+    monkeypatch.setattr(generator, "OUTPUT_STEPS", tuple(
+        (name, broken if name == generator.BACKGROUND_STEP else step) for name, step in generator.OUTPUT_STEPS))
+    write_record(data, "case", case_record("t-case", title="新的标题"))
+    with pytest.raises(Exception, match="搜索索引步骤出错"):
+        _build_cached(data, output, cache)
+    assert tree_digest(output) == before
+    assert tree_digest(whoosh_dir(output)) == whoosh_before
+    assert not staging_path(output).exists()

@@ -18,6 +18,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import traceback
 from typing import Any, Callable
@@ -215,5 +216,5 @@ def _background(site: Site, step: Callable[[Site], None], sender: Any) -> None:
         step(site)
     except BaseException:
         sender.send(("failed", traceback.format_exc()))
-        raise
+        sys.exit(1)  # the parent raises with this traceback; not printed twice
     sender.send(("done", output.keys, output.written, output.reused, report, time.perf_counter() - started))
