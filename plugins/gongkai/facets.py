@@ -13,6 +13,7 @@ specific sanction (留党察看二年) also counts under the form it belongs to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from .publication import Publication
@@ -68,7 +69,8 @@ def year_of(record: Record) -> str:
     from .fields import CHINA_TIME
 
     assert record.published is not None
-    return str(record.published.astimezone(CHINA_TIME).year)
+    # By the timestamp: ``astimezone`` calls the record's pydantic tzinfo in Python (twice as slow).
+    return str(datetime.fromtimestamp(record.published.timestamp(), CHINA_TIME).year)
 
 
 def _values_of(facet: str, record: Record, vocab: Vocabularies) -> Iterable[str]:
