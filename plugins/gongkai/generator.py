@@ -130,9 +130,10 @@ class RecordsGenerator(Generator):
                                     rendered=self.catalog.rendered_bodies)
         report["steps"]["bodies"] = time.perf_counter() - started
         steps = dict(OUTPUT_STEPS)
-        background = BackgroundStep(site, steps.pop(BACKGROUND_STEP), beside=search.only_patches(site))
-        report["beside"] = BACKGROUND_STEP if background.forked else None
+        background: BackgroundStep | None = None
         try:
+            background = BackgroundStep(site, steps.pop(BACKGROUND_STEP), beside=search.only_patches(site))
+            report["beside"] = BACKGROUND_STEP if background.forked else None
             for name, step in steps.items():
                 started = time.perf_counter()
                 step(site)
@@ -142,11 +143,13 @@ class RecordsGenerator(Generator):
             report["steps"]["waiting for " + BACKGROUND_STEP] = time.perf_counter() - started
             report["steps"][BACKGROUND_STEP] = background.seconds
         except BaseException:
-            background.cancel()
+            if background is not None:
+                background.cancel()
             raise
         finally:
             site.bodies.save()
-        signals.content_written.disconnect(self._note_pelican_file)
+            # (also when the build fails: a receiver left connected is called while the interpreter exits)
+            signals.content_written.disconnect(self._note_pelican_file)
         site.output.also_written |= self.pelican_wrote
         site.output.finish()
         report["reused"] = site.output.reused
