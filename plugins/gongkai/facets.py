@@ -73,44 +73,31 @@ def year_of(record: Record) -> str:
     return str(datetime.fromtimestamp(record.published.timestamp(), CHINA_TIME).year)
 
 
-def _values_of(facet: str, record: Record, vocab: Vocabularies) -> Iterable[str]:
-    if facet == "regions":
-        return [record.region] + [r.id for r in vocab.regions.ancestors(record.region)]
-    if facet == "organizations":
-        return [record.issuer]
-    if facet == "topics":
-        return record.topics
-    if facet == "years":
-        return [year_of(record)]
-    if not isinstance(record, Case):
-        return []
-    if facet == "circumstances":
-        return record.circumstances
-    forms = list(record.forms)
-    for form in record.forms:
-        parent = vocab.forms[form].parent
-        if parent and parent not in forms:
-            forms.append(parent)
-    return forms
+def region_chains(vocab: Vocabularies) -> dict[str, list[str]]:
+    """Each region id → itself and its ancestors: a record counts under every region that contains
+    its own (the region facet, and the search filter on a city that finds its districts)."""
+    return {e.id: [e.id] + [a.id for a in vocab.regions.ancestors(e.id)] for e in vocab.regions}
 
 
 def _facet_values(record: Record, vocab: Vocabularies, regions: dict[str, list[str]]) -> Iterator[tuple[str, str]]:
-    """(facet key, value) of every facet value ``record`` has, each once, in ``FACETS`` order:
-    ``_values_of`` over every facet, with each region's chain of ancestors looked up once (``regions``)."""
-    region = record.region
-    chain = regions.get(region)
-    if chain is None:
-        chain = regions[region] = list(dict.fromkeys(_values_of("regions", record, vocab)))
-    for value in chain:
+    """(facet key, value) of every facet value ``record`` has, each once, in ``FACETS`` order;
+    ``regions``: ``region_chains`` of the vocabularies."""
+    for value in regions[record.region]:
         yield "regions", value
     yield "organizations", record.issuer
     for value in dict.fromkeys(record.topics):
         yield "topics", value
     yield "years", year_of(record)
     if isinstance(record, Case):
-        for key in ("circumstances", "forms"):
-            for value in dict.fromkeys(_values_of(key, record, vocab)):
-                yield key, value
+        for value in dict.fromkeys(record.circumstances):
+            yield "circumstances", value
+        forms = dict.fromkeys(record.forms)  # a sanction counts under the form it belongs to too
+        for form in record.forms:
+            parent = vocab.forms[form].parent
+            if parent:
+                forms.setdefault(parent)
+        for value in forms:
+            yield "forms", value
 
 
 def _vocabulary_for(facet: str, vocab: Vocabularies):
@@ -141,7 +128,7 @@ def build_facets(publication: Publication) -> Facets:
     """Group the public records by every facet, in one pass."""
     vocab = publication.vocab
     grouped: dict[str, dict[str, list[Record]]] = {f.key: {} for f in FACETS}
-    regions: dict[str, list[str]] = {}
+    regions = region_chains(vocab)
     for record in publication.records:  # already newest first
         for key, value in _facet_values(record, vocab, regions):
             grouped[key].setdefault(value, []).append(record)

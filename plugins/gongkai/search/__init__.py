@@ -22,6 +22,7 @@ import hashlib
 import time
 from pathlib import Path
 
+from ..facets import region_chains
 from ..records import RECORD_TYPES, Record
 from ..site import Site
 from ..workers import fork_child
@@ -33,11 +34,6 @@ from .shards import build_static_index, doc_file, numbering
 INDEX_ROOT = "search/index/"
 DOCS_ROOT = "search/docs/"
 """``<n>.json`` per document, in a folder named by the numbering (``shards.numbering``)."""
-
-
-def region_chains(vocab) -> dict[str, list[str]]:
-    """Each region id → itself and its ancestors (a filter on a city finds its districts)."""
-    return {e.id: [e.id] + [a.id for a in vocab.regions.ancestors(e.id)] for e in vocab.regions}
 
 
 def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: dict[int, Record]) -> int:
