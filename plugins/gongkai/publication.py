@@ -74,17 +74,20 @@ class Publication:
 def publish(catalog: Catalog, now: datetime | None = None) -> Publication:
     """Select what is public at ``now`` (default: the build time)."""
     now = now or build_time()
-    # Public: approved, and published at or before `now`. Times are compared as POSIX timestamps, in
-    # the same order as the datetimes (to the microsecond) without calling each one's pydantic tzinfo
-    # on every comparison (0.36 -> 0.22 s at 20,000 records).
-    published = {id(r): r.published.timestamp() for r in catalog.records if r.status == "approved" and r.published}
+    # Times are compared as POSIX timestamps: the same order as the datetimes (to the microsecond),
+    # without calling each one's pydantic tzinfo on every comparison (0.25 -> 0.17 s at 20,000 records).
+    published = {id(r): r.published.timestamp() for r in catalog.records if r.published is not None}
     cutoff = now.timestamp()
-    public = [r for r in catalog.records if published.get(id(r), math.inf) <= cutoff]
+
+    def out_by_now(record: Record) -> bool:
+        return published.get(id(record), math.inf) <= cutoff
+
+    public = [r for r in catalog.records if r.status == "approved" and out_by_now(r)]
     public.sort(key=lambda r: r.id)
     public.sort(key=lambda r: published[id(r)], reverse=True)
     tombstones = [
         Tombstone(r.id, r.kind, r.title, r.withdrawal.on, r.withdrawal.reason, tuple(r.formerly))
         for r in catalog.records
-        if r.status == "withdrawn" and r.withdrawal and r.published and r.published <= now
+        if r.status == "withdrawn" and r.withdrawal and out_by_now(r)
     ]
     return Publication(now, catalog.vocab, public, tombstones)
