@@ -42,17 +42,14 @@ def _run_share(share: int) -> tuple[dict[str, str], set[str], int, Any]:
     return output.keys, output.written, output.reused, made
 
 
-def freeze_for_fork() -> Callable[[], None]:
+def freeze_for_fork() -> None:
     """Keep the garbage collector off every object a forked child inherits (touching one copies its
-    memory page); returns what undoes it in the parent (nothing, now).
+    memory page).
 
     What is frozen stays frozen: the objects alive at a fork are the build's (records, templates),
     which live as long as it does; the next ``load_catalog`` hands them back to the collector.
-    Asking first whether anything was frozen already (``gc.get_freeze_count``) would count the
-    frozen objects one by one: 0.1 s per fork at 20,000 records.
     """
     gc.freeze()
-    return lambda: None
 
 
 def available_cores() -> int:
@@ -82,12 +79,11 @@ class ForkedWork:
             return
         shares = workers * shares_per_worker  # small shares even out the workers' finishing times
         _job = (site, work, shares)
-        thaw = freeze_for_fork()
+        freeze_for_fork()
         try:
             self._pool = multiprocessing.get_context("fork").Pool(workers)  # forks them now
             self._results = self._pool.map_async(_run_share, range(shares), chunksize=1)
         finally:
-            thaw()
             _job = None
 
     def cancel(self) -> None:
@@ -140,11 +136,8 @@ def fork_child(target: Callable[..., Any], *args: Any) -> multiprocessing.proces
     process = multiprocessing.get_context("fork").Process(
         target=_with_parent, args=(os.getpid(), target, *args), name=f"gongkai-{getattr(target, '__name__', 'child')}")
     gc.collect()  # garbage freed now is not copied into the child
-    thaw = freeze_for_fork()
-    try:
-        process.start()
-    finally:
-        thaw()
+    freeze_for_fork()
+    process.start()
     return process
 
 
@@ -163,16 +156,15 @@ class BackgroundStep:
         self.seconds = 0.0
         """How long the step took (in the child: its own time, not the wait for it)."""
         self._process: multiprocessing.process.BaseProcess | None = None
-        self.forked = False
+        self.forked = beside and available_cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
         """Whether the step runs in a child (else it has run already)."""
-        if not beside or available_cores() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if not self.forked:
             started = time.perf_counter()
             step(site)
             self.seconds = time.perf_counter() - started
             return
         self._results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
         self._process = fork_child(_background, site, step, sender)
-        self.forked = self._process is not None
         sender.close()
 
     def cancel(self) -> None:
