@@ -56,7 +56,7 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: di
 
 def corpus_cache(site: Site) -> CorpusCache:
     cache_dir = site.setting("GONGKAI_CACHE_PATH")
-    return CorpusCache(Path(cache_dir) if cache_dir else None, site.global_key)
+    return CorpusCache(Path(cache_dir) if cache_dir else None, site.global_key, numbering(len(site.publication.records)))
 
 
 def only_patches(site: Site) -> bool:
@@ -76,7 +76,7 @@ def write_search(site: Site) -> None:
         records, numbers = numbered_records(site)
         numbered = numbering(len(records))
         cache = corpus_cache(site)
-        kept = cache.load(numbered)
+        kept = cache.load()
         analysis = analyze(site, records, numbers, kept)
         kept_entries = kept.entries if kept else None
         del kept  # its postings, once patched, are garbage
@@ -98,7 +98,7 @@ def write_search(site: Site) -> None:
         docs_folder = f"{DOCS_ROOT}{numbered}/"
         static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_entries, analysis.touched)
         if analysis.touched is None or analysis.touched:  # something changed: keep this build's corpus
-            cache.save(kept_corpus(numbered, analysis, static.entries))
+            cache.save(kept_corpus(analysis, static.entries))
         analyzed = analysis.analyzed
         del kept_entries, postings, analysis  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"

@@ -5,7 +5,7 @@ sorting the postings of the whole corpus by term and encoding every term's
 shard entry is most of the search step; a one-record edit, addition or
 removal should cost one record's worth. So the build cache keeps, in
 ``<cache>/search-corpus.pickle`` under the build's global key (code,
-vocabularies, settings), what the last build indexed (``Corpus``): each
+vocabularies, settings) and the documents' numbering, what the last build indexed (``Corpus``): each
 document's number and its record's file digest, the documents (without their
 snippets), the postings of the whole corpus, and each term's encoded entry.
 
@@ -37,7 +37,6 @@ ANALYZE_DOCS = 128
 class Corpus:
     """What one build indexed: enough for the next to patch it."""
 
-    numbering: str
     made_from: dict[str, tuple[int, str | None]]
     """Record id → (document number, record file digest)."""
     docs: list[SearchDoc]
@@ -61,15 +60,20 @@ class Analysis:
 
 
 class CorpusCache:
-    """The kept corpus of one build cache; ``folder=None`` (no cache) keeps nothing."""
+    """The kept corpus of one build cache; ``folder=None`` (no cache) keeps nothing.
 
-    def __init__(self, folder: Path | None, salt: str):
-        self.file = PickleCache(Path(folder) / "search-corpus.pickle", salt) if folder and salt else None
+    Valid only under the same salt and the same numbering (``shards.numbering``): a corpus whose
+    documents are numbered otherwise cannot be patched, and a build that will analyze every record
+    must know it before it starts (``search.only_patches``).
+    """
 
-    def load(self, numbering: str) -> Corpus | None:
-        """The corpus kept under this salt, when its documents are numbered the same way."""
+    def __init__(self, folder: Path | None, salt: str, numbering: str):
+        self.file = PickleCache(Path(folder) / "search-corpus.pickle", f"{salt}\0{numbering}") if folder and salt else None
+
+    def load(self) -> Corpus | None:
+        """The corpus kept under this salt and numbering."""
         corpus = self.file.load() if self.file else None
-        return corpus if isinstance(corpus, Corpus) and corpus.numbering == numbering else None
+        return corpus if isinstance(corpus, Corpus) else None
 
     def holds_corpus(self) -> bool:
         """Whether a corpus was kept under this salt (without loading it)."""
@@ -111,7 +115,7 @@ def _analyze_all(site: Site, records: list[Record], numbers: list[int], made_fro
     return Analysis(docs, postings, made_from, len(records), None)
 
 
-def kept_corpus(numbering: str, analysis: Analysis, entries: dict[str, bytes]) -> Corpus:
+def kept_corpus(analysis: Analysis, entries: dict[str, bytes]) -> Corpus:
     """What to keep of this build's analysis (snippets are dropped: most of the documents' memory)."""
     docs = [d if d.snippet is None else replace(d, snippet=None) for d in analysis.docs]
-    return Corpus(numbering, analysis.made_from, docs, analysis.postings, entries)
+    return Corpus(analysis.made_from, docs, analysis.postings, entries)
