@@ -208,7 +208,7 @@ inode table is written back); creating many files sooner is many times slower.""
 _last_deleted = 0.0
 
 
-def set_aside(path: Path) -> None:
+def delete_folder(path: Path) -> None:
     """Delete ``path`` now, and remember when: the next measurement that creates many files waits
     for the file system first (``settle``).
 
@@ -225,14 +225,14 @@ def set_aside(path: Path) -> None:
 
 
 def settle() -> None:
-    """Wait until what ``set_aside`` deleted no longer slows down creating files."""
+    """Wait until what ``delete_folder`` deleted no longer slows down creating files."""
     wait = _last_deleted + SETTLE_S - time.monotonic()
     if _last_deleted and wait > 0:
         time.sleep(wait)
 
 
 def fresh_dir(path: Path) -> Path:
-    """An empty folder at ``path`` (removed first if it exists: see ``set_aside``)."""
-    set_aside(path)
+    """An empty folder at ``path`` (removed first if it exists: see ``delete_folder``)."""
+    delete_folder(path)
     path.mkdir(parents=True)
     return path

@@ -46,7 +46,7 @@ from rich.table import Table
 
 from . import anchors
 from .datasets import CACHE, ROOT, DataSet, add_record, dataset, delete_record, edit_title, working_copy
-from .measure import CommandFailed, Sample, Series, fresh_dir, gnu_time_available, measure, set_aside, settle
+from .measure import CommandFailed, Sample, Series, fresh_dir, gnu_time_available, measure, delete_folder, settle
 
 DEFAULT_SIZES = (1000, 5000, 20000)
 HUGE_SIZE = 50000
@@ -117,7 +117,7 @@ def _invoke(*args: str) -> list[str]:
 def _clean(*paths: Path) -> None:
     for path in paths:
         for candidate in (path, path.parent / f".{path.name}.building", path.parent / f".{path.name}.previous"):
-            set_aside(candidate)
+            delete_folder(candidate)
 
 
 def _record(result: SizeResult, name: str, sample: Sample) -> None:

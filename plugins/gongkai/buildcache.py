@@ -42,6 +42,10 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("GONGKAI_CACHE", ROOT / ".cache" / "build"))
 
 
+_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError)
+"""What reading a missing, torn or foreign pickle file may raise: then it holds nothing for us."""
+
+
 class PickleCache:
     """A value (a dictionary unless said otherwise) kept in one pickle file, valid only under the same ``salt``.
 
@@ -59,7 +63,7 @@ class PickleCache:
         try:
             with open(self.path, "rb") as source:
                 return pickle.load(source) == self.salt
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+        except _UNREADABLE:
             return False
 
     def load(self) -> Any:
@@ -69,7 +73,7 @@ class PickleCache:
                 if pickle.load(source) != self.salt:
                     return {}
                 return pickle.load(source)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+        except _UNREADABLE:
             return {}
 
     def save(self, entries: Any) -> None:
