@@ -52,8 +52,9 @@ def _folder(tmp_path: Path) -> Path:
 
 def _same(cached: Catalog, data: Path) -> None:
     fresh = load_catalog(data)
-    assert [(i.record, i.digest, i.file, i.id_marks) for i in cached.loaded] == [
-        (i.record, i.digest, i.file, i.id_marks) for i in fresh.loaded
+    # (by content: a cached record is a StoredRecord, which pydantic's own == does not know)
+    assert [(i.record.__class__, i.record.model_dump(), i.digest, i.file, i.id_marks) for i in cached.loaded] == [
+        (i.record.__class__, i.record.model_dump(), i.digest, i.file, i.id_marks) for i in fresh.loaded
     ]
 
 
@@ -159,3 +160,59 @@ def test_workers_fill_the_same_cache(tmp_path, monkeypatch, parsed):
     assert parsed == ["t-case-12.yaml"], "the cache the workers wrote was not used"
     assert warm.by_id["t-case-12"].record.title == "江中市交通局原局长张某被免职"
     _same(warm, data)
+
+
+# --- records come back from the cache as StoredRecords --------------------------------
+
+
+def test_a_cached_record_reads_as_its_record(tmp_path):
+    """Whatever is read of a record from the cache (summary fields, nested parts, methods,
+    isinstance, pickling) is what the record itself gives."""
+    import pickle
+
+    from gongkai.records import Case, Record
+    from gongkai.storedrecord import StoredRecord
+
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    cached = load_catalog(data, cache_dir=cache).by_id["t-case-1"].record
+    fresh = load_catalog(data).by_id["t-case-1"].record
+    assert type(cached) is StoredRecord and type(fresh) is Case
+    assert isinstance(cached, Case) and isinstance(cached, Record)
+    assert cached == fresh
+    for name in ("id", "kind", "url_kind", "status", "published", "last_changed", "has_body", "title"):
+        assert getattr(cached, name) == getattr(fresh, name), name
+    assert cached.stages == fresh.stages and cached.subject.name == fresh.subject.name  # outside the summary
+    assert cached.model_dump(mode="json") == fresh.model_dump(mode="json")
+    again = pickle.loads(pickle.dumps(cached))
+    assert type(again) is StoredRecord and again.model_dump() == fresh.model_dump()
+
+
+def test_an_unchanged_rebuild_reads_no_whole_record(tmp_path, monkeypatch):
+    """Issue 8: a rebuild unpickles whole only the records whose outputs it makes again (none here),
+    because unpickling 20,000 whole records was most of a rebuild's loading time."""
+    from conftest import build_epoch
+    from gongkai.build import build_site
+    from gongkai.storedrecord import StoredRecord
+
+    def build():
+        with build_epoch():
+            return build_site(data, tmp_path / "out", cache_dir=tmp_path / "cache")
+
+    data = _folder(tmp_path)
+    build()
+    read_whole: list[str] = []
+    whole = StoredRecord.record
+
+    def counting(self):
+        if self._record is None:
+            read_whole.append(self.id)
+        return whole.fget(self)
+
+    monkeypatch.setattr(StoredRecord, "record", property(counting))
+    result = build()
+    assert result.report["records"] == 4 and result.report["reused"] > 0
+    assert sorted(read_whole) == []
+    write_record(data, "case", case_record("t-case-2", title="江中市交通局原副局长李某被免职"))
+    build()
+    assert set(read_whole) <= {"t-case-1", "t-disc-1", "t-rep-1"}, "only feed entries beside the edited record are read"

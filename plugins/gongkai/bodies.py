@@ -69,7 +69,7 @@ def render_bodies(
     keys: dict[str, str] = {}
     missing: dict[str, str] = {}  # store key → text
     for record in records:
-        if not record.body:
+        if not record.has_body:
             continue
         key = digests.get(record.id) or hashlib.sha256(record.body.encode("utf-8")).hexdigest()
         keys[record.id] = key

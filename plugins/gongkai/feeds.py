@@ -72,8 +72,9 @@ def entry_updated(record: Record) -> datetime:
     """When the record's entry last changed: its last change or its newest correction."""
     changed = record.last_changed
     assert changed is not None  # public records are published
-    if record.corrections:
-        changed = max(changed, *(_moment(c.on) for c in record.corrections))
+    corrected = record.last_corrected
+    if corrected is not None:
+        changed = max(changed, _moment(corrected))
     return changed.astimezone(CHINA_TIME)
 
 
@@ -136,7 +137,7 @@ class FieldsHtml:
     def rows(self, record: Record) -> list[tuple[str, str]]:
         refs = self.vocab_fields[record.kind]
         rows = [("类别", _esc(record.label))]
-        for name, label in self.labels(type(record)):
+        for name, label in self.labels(RECORD_TYPES[record.kind]):
             value = getattr(record, name)
             if name in NOT_IN_FIELD_LIST or value in (None, [], {}):
                 continue

@@ -23,8 +23,11 @@ import io
 import os
 import pickle
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from .storedrecord import StoredRecord
 
 BUCKETS = 64
 """Enough that an edit rewrites ~1/64 of the records, few enough that loading opens few files."""
@@ -56,8 +59,10 @@ def trusted_stat_key(stat: os.stat_result | None, read_ns: int) -> StatKey | Non
 
 
 def encode(salt: str, entries: Entries) -> bytes:
-    """A bucket's file contents: the salt, then the entries (pickled in workers, so the parent only writes bytes)."""
-    return pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+    """A bucket's file contents: the salt, then the entries (pickled in workers, so the parent only writes bytes),
+    each record as a ``StoredRecord`` (unpickled whole only when something reads more than its summary)."""
+    stored = {path: (stat, replace(loaded, record=StoredRecord.of(loaded.record))) for path, (stat, loaded) in entries.items()}
+    return pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def decode(data: bytes, salt: str) -> Entries:

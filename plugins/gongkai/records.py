@@ -10,7 +10,7 @@ field to another live in ``rules.py``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, Strict, ValidationInfo
@@ -196,6 +196,16 @@ class Record(SchemaModel):
     def url_kind(self) -> str:
         """The plural used in URLs and folders: ``cases``, ``disclosures``, ``reports``."""
         return self.kind + "s"
+
+    @property
+    def has_body(self) -> bool:
+        """Whether the record has a body (cheaper to keep at hand than the body: ``storedrecord``)."""
+        return bool(self.body)
+
+    @property
+    def last_corrected(self) -> date | None:
+        """The day of the newest correction, if any."""
+        return max((correction.on for correction in self.corrections), default=None)
 
     @property
     def last_changed(self) -> datetime | None:

@@ -1,0 +1,84 @@
+"""A record as the record cache gives it back: what every build reads of it at hand, the rest on first use.
+
+A rebuild reads every record's id, kind, status, dates and facet values
+(publication, facets, listings, feeds, sitemap), but the whole record only of
+the few whose pages, feed entries or search documents it makes again.
+Unpickling 20,000 whole records (about six pydantic objects each) took most
+of a rebuild's loading time, so the cache keeps each record as two parts: its
+``SUMMARY`` values, unpickled with the cache, and the whole record pickled
+apart, unpickled the first time anything else of it is read.
+
+A ``StoredRecord`` stands in for its record everywhere: it answers every
+attribute and method (``model_dump`` too) and ``isinstance`` as the record
+would. Only ``type()`` tells them apart (so code asks ``record.kind``, not
+``type(record)``), and pydantic's ``==`` on the record's side, which does not
+know a ``StoredRecord`` (compare from the stored side, or ``model_dump()``).
+A summary value read on every build and missing from ``SUMMARY`` is not an
+error, only slow: ``tests/test_recordcache.py`` checks that a rebuild with
+nothing changed unpickles no whole record.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+from .records import Record
+
+SUMMARY = (
+    "id", "kind", "url_kind", "title", "status", "published", "last_changed", "last_corrected", "has_body", "formerly",
+    "region", "issuer", "topics", "circumstances", "forms",  # facet values (facets.py)
+)
+"""What every build reads of every record (publication, facets, feeds, sitemap, redirects); only the
+names a record's class has are kept."""
+
+
+class StoredRecord:
+    """A record whose ``SUMMARY`` values are at hand and whose other parts are unpickled when first read."""
+
+    def __init__(self, record_class: type[Record], summary: dict[str, Any], pickled: bytes | None,
+                 record: Record | None = None):
+        self.__dict__.update(summary)
+        self._record_class = record_class
+        self._pickled = pickled
+        self._record = record
+
+    @classmethod
+    def of(cls, record: Record) -> "StoredRecord":
+        """``record`` as the cache keeps it (a record already stored is kept as it is)."""
+        if isinstance(record, StoredRecord):
+            return record
+        summary = {name: getattr(record, name) for name in SUMMARY if hasattr(type(record), name) or name in record.__dict__}
+        return cls(type(record), summary, None, record)
+
+    @property
+    def __class__(self) -> type[Record]:  # isinstance(stored, Case) as for its record
+        return self._record_class
+
+    @property
+    def record(self) -> Record:
+        """The whole record (unpickled now if it was not yet)."""
+        if self._record is None:
+            self._record = pickle.loads(self._pickled)
+            self._pickled = None  # the record holds it all now
+        return self._record
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for what the summary does not hold.
+        if name.startswith("__") or name in ("_record", "_pickled", "_record_class"):
+            raise AttributeError(name)
+        return getattr(self.record, name)
+
+    def __eq__(self, other: object) -> bool:
+        return self.record == (other.record if isinstance(other, StoredRecord) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.record)
+
+    def __reduce__(self):
+        pickled = self._pickled if self._pickled is not None else pickle.dumps(self._record, protocol=pickle.HIGHEST_PROTOCOL)
+        summary = {name: value for name, value in self.__dict__.items() if not name.startswith("_")}
+        return (StoredRecord, (self._record_class, summary, pickled))
+
+    def __repr__(self) -> str:
+        return f"StoredRecord({self._record_class.__name__} {self.id!r})"
