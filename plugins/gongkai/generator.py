@@ -21,7 +21,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from . import exports, feeds, pages, search, sitemap
-from .bodies import render_bodies
+from .bodies import Bodies, render_bodies
 from .buildcache import code_fingerprint
 from .catalog import Catalog, load_catalog
 from .facets import FACETS, build_facets
@@ -124,16 +124,19 @@ class RecordsGenerator(Generator):
         )
         report = self.settings.get("GONGKAI_REPORT", {})
         report["steps"] = {}
-        started = time.perf_counter()
         cache_dir = self.settings.get("GONGKAI_CACHE_PATH")
-        site.bodies = render_bodies(self.publication.records, site.fingerprints.digests, Path(cache_dir) if cache_dir else None,
-                                    rendered=self.catalog.rendered_bodies)
-        report["steps"]["bodies"] = time.perf_counter() - started
         steps = dict(OUTPUT_STEPS)
         background: BackgroundStep | None = None
+        bodies: Bodies | None = None
         try:
+            # first: on a rebuild the search step is the longest, and it does not read the bodies
             background = BackgroundStep(site, steps.pop(BACKGROUND_STEP), beside=search.only_patches(site))
             report["beside"] = BACKGROUND_STEP if background.forked else None
+            started = time.perf_counter()
+            site.bodies = bodies = render_bodies(self.publication.records, site.fingerprints.digests,
+                                                 Path(cache_dir) if cache_dir else None,
+                                                 rendered=self.catalog.rendered_bodies)
+            report["steps"]["bodies"] = time.perf_counter() - started
             for name, step in steps.items():
                 started = time.perf_counter()
                 step(site)
@@ -147,7 +150,8 @@ class RecordsGenerator(Generator):
                 background.cancel()
             raise
         finally:
-            site.bodies.save()
+            if bodies is not None:
+                bodies.save()
             # (also when the build fails: a receiver left connected is called while the interpreter exits)
             signals.content_written.disconnect(self._note_pelican_file)
         site.output.also_written |= self.pelican_wrote

@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, Strict, ValidationInfo
 
-from .fields import Date, Flag, Integer, Markdown, Moment, SchemaModel, Slug, Text, WebUrl, text
+from .fields import CHINA_TIME, Date, Flag, Integer, Markdown, Moment, SchemaModel, Slug, Text, WebUrl, text
 from .vocabulary import SubjectKind, Vocabularies, VocabularyMiss
 
 # --- vocabulary references -------------------------------------------------
@@ -201,6 +201,14 @@ class Record(SchemaModel):
     def has_body(self) -> bool:
         """Whether the record has a body (cheaper to keep at hand than the body: ``storedrecord``)."""
         return bool(self.body)
+
+    @property
+    def year_published(self) -> int | None:
+        """The year it was published in China time (2024-12-31T23:00+08:00 is 2024's): the year facet."""
+        if self.published is None:
+            return None
+        # By the timestamp: ``astimezone`` calls the record's pydantic tzinfo in Python (twice as slow).
+        return datetime.fromtimestamp(self.published.timestamp(), CHINA_TIME).year
 
     @property
     def last_corrected(self) -> date | None:

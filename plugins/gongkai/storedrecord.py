@@ -27,7 +27,7 @@ from .records import Record
 
 SUMMARY = (
     "id", "kind", "url_kind", "title", "status", "published", "last_changed", "last_corrected", "has_body", "formerly",
-    "region", "issuer", "topics", "circumstances", "forms",  # facet values (facets.py)
+    "region", "issuer", "topics", "year_published", "circumstances", "forms",  # facet values (facets.py)
 )
 """What every build reads of every record (publication, facets, feeds, sitemap, redirects); only the
 names a record's class has are kept."""
