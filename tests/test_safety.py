@@ -841,7 +841,7 @@ def test_a_search_step_failing_beside_the_others_fails_the_build_and_keeps_the_o
         raise ValueError("搜索索引步骤出错")
 
     monkeypatch.setattr(generator, "OUTPUT_STEPS", tuple(
-        (name, broken if name == generator.BACKGROUND_STEP else step) for name, step in generator.OUTPUT_STEPS))
+        (name, broken if name == "search index" else step) for name, step in generator.OUTPUT_STEPS))
     write_record(data, "case", case_record("t-case", title="新的标题"))
     with pytest.raises(Exception, match="搜索索引步骤出错"):
         _build_cached(data, output, cache)

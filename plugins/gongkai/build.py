@@ -82,7 +82,7 @@ def build_site(
     report: dict[str, Any] = settings.setdefault("GONGKAI_REPORT", {})
     report["recycled"] = recycle_spare(output, staging, [settings["THEME_STATIC_DIR"]])
     logging.getLogger("pelican").setLevel(logging.WARNING)
-    from .search.index import discard_staged_whoosh, swap_in_whoosh
+    from .search.folders import discard_staged_whoosh, swap_in_whoosh
 
     try:
         Pelican(settings).run()

@@ -20,7 +20,7 @@ from typing import Callable
 from pelican import signals
 from pelican.generators import Generator
 
-from . import exports, feeds, pages, search, sitemap
+from . import exports, feeds, pages, sitemap
 from .bodies import Bodies, render_bodies
 from .buildcache import code_fingerprint
 from .catalog import Catalog, load_catalog
@@ -30,26 +30,37 @@ from .output import OutputTree
 from .present import jinja_filters
 from .progress import count_outputs
 from .publication import build_time, publish
+from .search.kept import only_patches
 from .site import Site
 from .urls import Urls
-from .workers import BackgroundStep
+from .workers import BackgroundSteps
 
 log = logging.getLogger(__name__)
+
+def write_search(site: Site) -> None:
+    """The search step (``search.step``), imported where it runs: on a rebuild that is a forked process,
+    and numpy and whoosh (a quarter of a second) are not for this one to import."""
+    from .search.step import write_search as step
+
+    step(site)
+
 
 OUTPUT_STEPS: tuple[tuple[str, Callable[[Site], None]], ...] = (
     ("pages", pages.write_pages),
     ("feeds", feeds.write_feeds),
     ("open data", exports.write_exports),
-    ("search index", search.write_search),
+    ("search index", write_search),
     ("sitemap", sitemap.write_sitemap),
 )
 """Each output of a build, in order; each reads only the ``Site`` (so only public records)."""
 
-BACKGROUND_STEP = "search index"
-"""The step forked to run beside the others (``workers.BackgroundStep``): the longest, and one
-whose only effect is its files, so a rebuild's output steps take the time of the longest. Only
-when it patches a kept corpus (``search.only_patches``): analyzing every record beside the page
-workers took a clean build's peak memory past 1 GB at 20,000 records; then it runs first, alone."""
+BACKGROUND_STEPS = ("search index", "sitemap")
+"""The steps forked to run, in order, beside the others (``workers.BackgroundSteps``): the search
+index, the longest on a rebuild, and the sitemap, which fits in the time the parent's steps take
+longer; both only write their files, so a rebuild's output steps take the time of the longer side.
+Only when the search step patches a kept corpus (``search.kept.only_patches``): analyzing every
+record beside the page workers took a clean build's peak memory past 1 GB at 20,000 records; then
+they run first, alone."""
 
 
 class RecordsGenerator(Generator):
@@ -126,12 +137,13 @@ class RecordsGenerator(Generator):
         report["steps"] = {}
         cache_dir = self.settings.get("GONGKAI_CACHE_PATH")
         steps = dict(OUTPUT_STEPS)
-        background: BackgroundStep | None = None
+        background: BackgroundSteps | None = None
         bodies: Bodies | None = None
         try:
             # first: on a rebuild the search step is the longest, and it does not read the bodies
-            background = BackgroundStep(site, steps.pop(BACKGROUND_STEP), beside=search.only_patches(site))
-            report["beside"] = BACKGROUND_STEP if background.forked else None
+            background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS],
+                                         beside=only_patches(site))
+            report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
             started = time.perf_counter()
             site.bodies = bodies = render_bodies(self.publication.records, site.fingerprints.digests,
                                                  Path(cache_dir) if cache_dir else None,
@@ -143,8 +155,8 @@ class RecordsGenerator(Generator):
                 report["steps"][name] = time.perf_counter() - started
             started = time.perf_counter()
             background.finish()
-            report["steps"]["waiting for " + BACKGROUND_STEP] = time.perf_counter() - started
-            report["steps"][BACKGROUND_STEP] = background.seconds
+            report["steps"]["waiting for the forked steps"] = time.perf_counter() - started
+            report["steps"].update(background.seconds)
         except BaseException:
             if background is not None:
                 background.cancel()

@@ -8,8 +8,8 @@ sends back what it wrote; the parent takes it over (``OutputTree.absorb``),
 and may do other work of its own meanwhile. Two shapes:
 
 - ``ForkedWork``: one job split into shares over a pool (record pages, open data);
-- ``BackgroundStep``: one whole output step in one process beside the parent's
-  other steps (the search index).
+- ``BackgroundSteps``: whole output steps in one process beside the parent's
+  other steps (the search index, then the sitemap).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .site import Site
 
@@ -141,30 +141,28 @@ def fork_child(target: Callable[..., Any], *args: Any) -> multiprocessing.proces
     return process
 
 
-class BackgroundStep:
-    """``step(site)`` running in a forked process while this one goes on (inline with one core, or
-    when not ``beside``).
+class BackgroundSteps:
+    """Output steps (``(name, step)``, each ``step(site)``) running in order in a forked process while
+    this one goes on (inline with one core, or when not ``beside``).
 
     The child writes its files through its copy of ``site.output`` and sends
     back what it wrote, and what it entered in the build's report
-    (``GONGKAI_REPORT``); ``finish()`` takes both over. The step must not
-    change anything else the parent reads: only its files come back.
+    (``GONGKAI_REPORT``); ``finish()`` takes both over. The steps must not
+    change anything else the parent reads: only their files come back.
     """
 
-    def __init__(self, site: Site, step: Callable[[Site], None], beside: bool = True):
+    def __init__(self, site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], beside: bool = True):
         self.site = site
-        self.seconds = 0.0
-        """How long the step took (in the child: its own time, not the wait for it)."""
+        self.seconds: dict[str, float] = {}
+        """How long each step took (in the child: its own time, not the wait for it)."""
         self._process: multiprocessing.process.BaseProcess | None = None
         self.forked = beside and available_cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
-        """Whether the step runs in a child (else it has run already)."""
+        """Whether the steps run in a child (else they have run already)."""
         if not self.forked:
-            started = time.perf_counter()
-            step(site)
-            self.seconds = time.perf_counter() - started
+            self.seconds = _run_steps(site, steps)
             return
         self._results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
-        self._process = fork_child(_background, site, step, sender)
+        self._process = fork_child(_background, site, steps, sender)
         sender.close()
 
     def cancel(self) -> None:
@@ -197,16 +195,24 @@ class BackgroundStep:
             mine.update(report)
 
 
-def _background(site: Site, step: Callable[[Site], None], sender: Any) -> None:
-    """The child's side of ``BackgroundStep``."""
+def _run_steps(site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]]) -> dict[str, float]:
+    seconds = {}
+    for name, step in steps:
+        started = time.perf_counter()
+        step(site)
+        seconds[name] = time.perf_counter() - started
+    return seconds
+
+
+def _background(site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], sender: Any) -> None:
+    """The child's side of ``BackgroundSteps``."""
     output = site.output
-    output.keys, output.written, output.reused = {}, set(), 0  # report only this step's files
+    output.keys, output.written, output.reused = {}, set(), 0  # report only these steps' files
     report: dict[str, Any] = {}
     site.settings = {**site.settings, "GONGKAI_REPORT": report}
-    started = time.perf_counter()
     try:
-        step(site)
+        seconds = _run_steps(site, steps)
     except BaseException:
         sender.send(("failed", traceback.format_exc()))
         sys.exit(1)  # the parent raises with this traceback; not printed twice
-    sender.send(("done", output.keys, output.written, output.reused, report, time.perf_counter() - started))
+    sender.send(("done", output.keys, output.written, output.reused, report, seconds))

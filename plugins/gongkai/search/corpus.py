@@ -5,7 +5,7 @@ sorting the postings of the whole corpus by term and encoding every term's
 shard entry is most of the search step; a one-record edit, addition or
 removal should cost one record's worth. So the build cache keeps, in
 ``<cache>/search-corpus.pickle`` under the build's global key (code,
-vocabularies, settings) and the documents' numbering, what the last build indexed (``Corpus``): each
+vocabularies, settings) and the documents' numbering (``kept.CorpusCache``), what the last build indexed (``Corpus``): each
 document's number and its record's file digest, the documents (without their
 snippets), the postings of the whole corpus, and each term's encoded entry.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..buildcache import PickleCache
 from ..records import Record
 from ..site import Site
 from .documents import FIELDS, SearchDoc, search_documents
@@ -57,31 +56,6 @@ class Analysis:
     """How many records were analyzed."""
     touched: set[str] | None
     """The terms whose postings changed since the kept corpus; None when there was none to patch."""
-
-
-class CorpusCache:
-    """The kept corpus of one build cache; ``folder=None`` (no cache) keeps nothing.
-
-    Valid only under the same salt and the same numbering (``shards.numbering``): a corpus whose
-    documents are numbered otherwise cannot be patched, and a build that will analyze every record
-    must know it before it starts (``search.only_patches``).
-    """
-
-    def __init__(self, folder: Path | None, salt: str, numbering: str):
-        self.file = PickleCache(Path(folder) / "search-corpus.pickle", f"{salt}\0{numbering}") if folder and salt else None
-
-    def load(self) -> Corpus | None:
-        """The corpus kept under this salt and numbering."""
-        corpus = self.file.load() if self.file else None
-        return corpus if isinstance(corpus, Corpus) else None
-
-    def holds_corpus(self) -> bool:
-        """Whether a corpus was kept under this salt (without loading it)."""
-        return self.file is not None and self.file.holds_value()
-
-    def save(self, corpus: Corpus) -> None:
-        if self.file:
-            self.file.save(corpus)
 
 
 def analyze(site: Site, records: list[Record], numbers: list[int], kept: Corpus | None) -> Analysis:

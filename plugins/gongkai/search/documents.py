@@ -30,6 +30,7 @@ from ..fields import CHINA_TIME
 from ..markup import plain_text
 from ..records import Case, Disclosure, Record, Report
 from ..site import Site
+from .numbering import table_size
 
 FIELDS: tuple[str, ...] = ("title", "subject", "body")
 BOOSTS: dict[str, float] = {"title": 3.0, "subject": 2.0, "body": 1.0}
@@ -103,15 +104,6 @@ def _details(record: Record, vocab) -> list[object]:
         for f in record.follow_up:
             values += [f.action, f.note]
     return values
-
-
-def table_size(count: int) -> int:
-    """The range document numbers are hashed into: a power of two at least twice ``count``, so
-    collisions are few; it changes (and every document moves) only when ``count`` crosses a power of two."""
-    size = 16
-    while size < 2 * count:
-        size *= 2
-    return size
 
 
 def document_numbers(ids: list[str]) -> list[int]:

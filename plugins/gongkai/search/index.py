@@ -28,6 +28,7 @@ from whoosh.analysis import Token, Tokenizer
 from .analysis import fold
 from .analysis import tokens as analyze
 from .documents import FIELDS, SearchDoc
+from .folders import whoosh_dir, whoosh_staging
 from ..build import _swap_in
 from .postings import Postings
 
@@ -76,33 +77,8 @@ def schema() -> fields.Schema:
     )
 
 
-def whoosh_dir(output: Path) -> Path:
-    """Where the whoosh index of the site built into ``output`` lives."""
-    output = Path(output).resolve()
-    return output.parent / f"{output.name}.whoosh"
-
-
-def final_output(root: Path) -> Path:
-    """The output folder a build writes to ``root`` for (``build.py`` stages into ``.<name>.building``)."""
-    from ..build import staging_path
-
-    root = Path(root).resolve()
-    name = root.name
-    if name.startswith(".") and name.endswith(".building"):
-        candidate = root.parent / name[1:-len(".building")]
-        if staging_path(candidate) == root:
-            return candidate
-    return root
-
-
 def _filter_terms(doc: SearchDoc, region_chain: dict[str, list[str]]) -> dict[str, list[str]]:
     return {"id": [doc.id], "kind": [doc.kind], "regions": region_chain[doc.region], "year": [doc.year]}
-
-
-def whoosh_staging(directory: Path) -> Path:
-    """Where the whoosh index for ``directory`` is written before it replaces it."""
-    directory = Path(directory)
-    return directory.with_name(directory.name + ".building")
 
 
 @dataclass
@@ -130,7 +106,7 @@ class IndexState:
 
 
 def index_state(docs: list[SearchDoc], numbered: str, digests: dict[str, str], salt: str) -> IndexState:
-    """The state of an index of ``docs`` (``numbered`` is ``shards.numbering``)."""
+    """The state of an index of ``docs`` (``numbered`` is ``numbering.numbering``)."""
     return IndexState(salt, numbered, {d.id: [d.n, digests.get(d.id)] for d in docs})
 
 
@@ -195,18 +171,6 @@ def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, reg
         raise
     if swap:
         _swap_in(building, directory)  # the same two renames as the output folder's
-
-
-def swap_in_whoosh(output: Path) -> None:
-    """Put the whoosh index a build staged for ``output`` in place (called once the output is)."""
-    directory = whoosh_dir(output)
-    building = whoosh_staging(directory)
-    if building.is_dir():
-        _swap_in(building, directory)
-
-
-def discard_staged_whoosh(output: Path) -> None:
-    shutil.rmtree(whoosh_staging(whoosh_dir(output)), ignore_errors=True)
 
 
 def _write_index(building: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:

@@ -52,12 +52,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import fold_table_for
-from .documents import BOOSTS, FIELDS, KIND_ORDER, SearchDoc, table_size
+from .documents import BOOSTS, FIELDS, KIND_ORDER, SearchDoc
+from .numbering import FORMAT
 from .postings import B, K1, Postings, quantized_length
 
 SHARD_BYTES = 6_000
 """Aim for shards of about this size (the number of shards is a power of two)."""
-FORMAT = 3
 
 
 def term_hash(term: str) -> int:
@@ -304,12 +304,6 @@ def doc_file(doc: SearchDoc) -> bytes:
     """``<n>.json``: what the browser shows of a result (made from the record alone, with the site's settings)."""
     data = {"id": doc.id, "u": doc.url, "t": doc.title, "d": doc.date, "k": doc.kind, "r": doc.region, "s": doc.snippet}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def numbering(doc_count: int) -> str:
-    """What gives document numbers their meaning: the format and the table ids are hashed into
-    (``documents.document_numbers``), which changes only when the count crosses a power of two."""
-    return hashlib.sha256(f"{FORMAT}\0{table_size(doc_count)}".encode()).hexdigest()[:12]
 
 
 def _version(numbered: str, shards: int) -> str:

@@ -1,0 +1,167 @@
+"""The build's "search index" step: analyze, then write the static index, the document files and the
+whoosh index (the package docstring says how)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from ..facets import region_chains
+from ..records import RECORD_TYPES, Record
+from ..site import Site
+from ..workers import fork_child
+from .corpus import analyze, kept_corpus
+from .documents import KIND_ORDER, SearchDoc, numbered_records, search_documents
+from .folders import final_output, whoosh_dir
+from .index import Replacement, documents_to_replace, index_state, write_whoosh
+from .kept import corpus_cache
+from .numbering import numbering
+from .shards import build_static_index, doc_file
+
+INDEX_ROOT = "search/index/"
+DOCS_ROOT = "search/docs/"
+"""``<n>.json`` per document, in a folder named by the numbering (``numbering.numbering``)."""
+
+
+def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: dict[int, Record]) -> int:
+    """``<n>.json`` of each document, keyed by its record's file digest and the global key (what the
+    file is made from), so an unchanged record's file is neither made nor hashed again (and a kept
+    document, which has no snippet, is made again from its record only if its file must be)."""
+    digests = site.fingerprints.digests
+
+    def make(doc: SearchDoc) -> bytes:
+        if doc.snippet is None:
+            doc = search_documents(site, [records[doc.n]], [doc.n])[0][0]
+        return doc_file(doc)
+
+    for doc in docs:
+        # (Without a digest, a Site made by hand, the file is keyed by its content.)
+        made_from = digests.get(doc.id) or make(doc).decode("utf-8")
+        site.write_keyed(f"{folder}{doc.n}.json", lambda doc=doc: make(doc), made_from)
+    return len(docs)
+
+
+def write_search(site: Site) -> None:
+    """Write the search page, the static index and the whoosh index of the public records."""
+    timings: dict[str, float] = {}
+    started = clock = time.perf_counter()
+    cpu_started, child_cpu_started = time.process_time(), _children_cpu()
+    vocab = site.publication.vocab
+    writer = None
+    try:
+        records, numbers = numbered_records(site)
+        numbered = numbering(len(records))
+        cache = corpus_cache(site)
+        kept = cache.load()
+        analysis = analyze(site, records, numbers, kept)
+        kept_entries = kept.entries if kept else None
+        del kept  # its postings, once patched, are garbage
+        docs, postings = analysis.docs, analysis.postings
+        _return_free_memory()
+        timings["analyze"] = time.perf_counter() - clock
+
+        root = Path(site.output.root).resolve()
+        whoosh_target = whoosh_dir(final_output(root))
+        staged = final_output(root) != root  # build.py swaps the index in after the output folder
+        by_number = dict(zip(numbers, records))
+        state = index_state(docs, numbered, site.fingerprints.digests, site.global_key)
+        changes = documents_to_replace(whoosh_target, state)
+        replace = None if changes is None else _replacement(site, by_number, *changes)
+        writer = fork_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
+
+        clock = time.perf_counter()
+        labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
+        docs_folder = f"{DOCS_ROOT}{numbered}/"
+        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_entries, analysis.touched)
+        if analysis.touched is None or analysis.touched:  # something changed: keep this build's corpus
+            cache.save(kept_corpus(analysis, static.entries))
+        analyzed = analysis.analyzed
+        del kept_entries, postings, analysis  # the whoosh writer has its own view of them
+        base = f"{INDEX_ROOT}{static.version}/"
+        for name, data in sorted(static.files.items()):
+            # keyed by content: an edit rewrites only the files whose bytes it changes
+            site.output.write_keyed(base + name, hashlib.sha256(data).hexdigest(), lambda data=data: data)
+        files, size = len(static.files), sum(map(len, static.files.values()))
+        terms, shards = static.terms, static.shards
+        del static
+        _return_free_memory()
+        # a forked writer of these would overlap the analysis's peak memory (260 MB more at 20,000)
+        files += _write_doc_files(site, docs_folder, docs, by_number)
+        timings["static index"] = time.perf_counter() - clock
+        _render_page(site, base, labels)
+    except BaseException:
+        if writer is not None:  # a failed build leaves the previous whoosh index as it was
+            writer.terminate()
+            writer.join()
+        raise
+    clock = time.perf_counter()
+    if writer is not None:
+        writer.join()
+        if writer.exitcode != 0:
+            raise RuntimeError(f"writing the whoosh index {whoosh_target} failed (exit code {writer.exitcode})")
+    timings["waiting for whoosh"] = time.perf_counter() - clock
+    timings["total"] = time.perf_counter() - started
+    timings["cpu"] = time.process_time() - cpu_started
+    timings["whoosh cpu"] = _children_cpu() - child_cpu_started
+    report = site.settings.get("GONGKAI_REPORT")
+    if isinstance(report, dict):
+        report["search"] = {
+            "documents": len(docs),
+            "documents_analyzed": analyzed,
+            "terms": terms,
+            "shards": shards,
+            "index_bytes": size,
+            "static_files": files,
+            "whoosh_dir": str(whoosh_target),
+            "whoosh_replaced": None if replace is None else replace.count(),
+            "seconds": timings,
+        }
+
+
+def _replacement(site: Site, records: dict[int, Record], removed: list[str], added: list[int]) -> Replacement:
+    """What to change in the whoosh index: the ids to delete, and the documents ``added`` (numbers)
+    with their texts."""
+    docs, texts = search_documents(site, [records[n] for n in added], added)
+    return Replacement(removed, docs, texts)
+
+
+def _render_page(site: Site, index_path: str, labels: dict[str, str]) -> None:
+    """``/search/``: the form with its filters (kinds, regions with records, years) and where the index is."""
+    regions = site.facets["regions"]
+    site.render(
+        "search.html",
+        site.urls.search(),
+        title="搜索",
+        index_path=index_path,
+        kinds=[(kind, labels[kind]) for kind in KIND_ORDER],
+        regions=[(v.id, v.name, _depth(v, regions)) for v in regions.values()],
+        years=list(site.facets["years"]),
+    )
+
+
+def _return_free_memory() -> None:
+    """Give the heap freed by the analysis back to the system (glibc keeps it otherwise), so the
+    build's peak is not the analysis's high-water mark for the rest of the build."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _children_cpu() -> float:
+    """CPU seconds used by finished child processes (the whoosh writer)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _depth(value, values) -> int:
+    depth = 0
+    while value.parent and value.parent in values:
+        value = values[value.parent]
+        depth += 1
+    return depth
