@@ -16,7 +16,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -27,6 +27,7 @@ from .problems import Problem, ProblemsFound, display_path, problem_at, problems
 from .records import KIND_OF_FOLDER, RECORD_TYPES, Record, validate_record
 from .rules import check_record
 from .vocabulary import VOCABULARY_FILES, Entry, Vocabularies, Vocabulary
+from .storedrecord import StoredRecord
 from .recordcache import Entries, RecordCache, bucket_of, decode, encode, stat_key, trusted_stat_key
 from .yamlsource import Document, Mark, YamlLoadError, load_yaml
 
@@ -457,7 +458,9 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
         loaded = ((None, *_load_files(stale, vocab)) for stale in to_load.values())
     for (bucket, stale), (data, new, found) in zip(to_load.items(), loaded):
         problems += found
-        entries.update(new)
+        # Records just loaded are whole for this build: they are what it makes pages of, and, read whole
+        # anyway, stand-ins (``StoredRecord``) beside them took a clean build's peak past 1 GB.
+        entries.update({path: (stat, replace(item, record=StoredRecord.whole(item.record))) for path, (stat, item) in new.items()})
         if cache is None:
             continue
         if data is None or len(stale) < len(bucketed[bucket]):  # merged with reused entries

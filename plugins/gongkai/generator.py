@@ -139,16 +139,26 @@ class RecordsGenerator(Generator):
         steps = dict(OUTPUT_STEPS)
         background: BackgroundSteps | None = None
         bodies: Bodies | None = None
-        try:
-            # first: on a rebuild the search step is the longest, and it does not read the bodies
-            background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS],
-                                         beside=only_patches(site))
-            report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
+
+        def render() -> Bodies:
             started = time.perf_counter()
-            site.bodies = bodies = render_bodies(self.publication.records, site.fingerprints.digests,
-                                                 Path(cache_dir) if cache_dir else None,
-                                                 rendered=self.catalog.rendered_bodies)
+            site.bodies = made = render_bodies(self.publication.records, site.fingerprints.digests,
+                                               Path(cache_dir) if cache_dir else None,
+                                               rendered=self.catalog.rendered_bodies)
             report["steps"]["bodies"] = time.perf_counter() - started
+            return made
+
+        beside = only_patches(site)
+        try:
+            # The bodies first on a clean build (the HTML the load workers rendered is stored and freed
+            # before the search step's memory peak), after forking on a rebuild (the search step is
+            # the longest, and it does not read them).
+            if not beside:
+                bodies = render()
+            background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside)
+            report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
+            if bodies is None:
+                bodies = render()
             for name, step in steps.items():
                 started = time.perf_counter()
                 step(site)

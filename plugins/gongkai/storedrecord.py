@@ -51,6 +51,11 @@ class StoredRecord:
         summary = {name: getattr(record, name) for name in SUMMARY if hasattr(type(record), name) or name in record.__dict__}
         return cls(type(record), summary, None, record)
 
+    @staticmethod
+    def whole(record: "Record | StoredRecord") -> Record:
+        """The record itself, unpickled if it is stored."""
+        return record.record if isinstance(record, StoredRecord) else record
+
     @property
     def __class__(self) -> type[Record]:  # isinstance(stored, Case) as for its record
         return self._record_class
