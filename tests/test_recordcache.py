@@ -212,7 +212,7 @@ def test_an_unchanged_rebuild_reads_no_whole_record(tmp_path, monkeypatch):
     monkeypatch.setattr(StoredRecord, "record", property(counting))
     result = build()
     assert result.report["records"] == 4 and result.report["reused"] > 0
-    assert sorted(read_whole) == []
+    assert read_whole == []
     write_record(data, "case", case_record("t-case-2", title="江中市交通局原副局长李某被免职"))
     build()
     assert set(read_whole) <= {"t-case-1", "t-disc-1", "t-rep-1"}, "only feed entries beside the edited record are read"

@@ -451,16 +451,18 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
         def from_workers() -> Iterator[tuple[bytes, Entries, list[Problem]]]:
             for data, found, rendered in _in_workers(_entries_in_worker, list(to_load.values()), vocab, salt, parallel):
                 bodies.update(rendered)
-                yield data, decode(data, salt), found
+                # The records come back as the cache keeps them; this build makes pages of them, so it
+                # takes them whole (stand-ins beside their unpickled records took a clean build past 1 GB).
+                whole = {path: (stat, replace(item, record=StoredRecord.whole(item.record)))
+                         for path, (stat, item) in decode(data, salt).items()}
+                yield data, whole, found
 
         loaded = from_workers()
     else:
         loaded = ((None, *_load_files(stale, vocab)) for stale in to_load.values())
     for (bucket, stale), (data, new, found) in zip(to_load.items(), loaded):
         problems += found
-        # Records just loaded are whole for this build: they are what it makes pages of, and, read whole
-        # anyway, stand-ins (``StoredRecord``) beside them took a clean build's peak past 1 GB.
-        entries.update({path: (stat, replace(item, record=StoredRecord.whole(item.record))) for path, (stat, item) in new.items()})
+        entries.update(new)
         if cache is None:
             continue
         if data is None or len(stale) < len(bucketed[bucket]):  # merged with reused entries

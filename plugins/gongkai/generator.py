@@ -33,9 +33,10 @@ from .publication import build_time, publish
 from .search.kept import only_patches
 from .site import Site
 from .urls import Urls
-from .workers import BackgroundSteps
+from .workers import BackgroundSteps, run_steps
 
 log = logging.getLogger(__name__)
+
 
 def write_search(site: Site) -> None:
     """The search step (``search.step``), imported where it runs: on a rebuild that is a forked process,
@@ -159,10 +160,7 @@ class RecordsGenerator(Generator):
             report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
             if bodies is None:
                 bodies = render()
-            for name, step in steps.items():
-                started = time.perf_counter()
-                step(site)
-                report["steps"][name] = time.perf_counter() - started
+            run_steps(site, steps.items(), report["steps"])
             started = time.perf_counter()
             background.finish()
             report["steps"]["waiting for the forked steps"] = time.perf_counter() - started

@@ -93,7 +93,7 @@ def _copy_range(source: int, target: int, offset: int, length: int) -> None:
 
 def _open_for_writing(target: str) -> tuple[int, bool]:
     """A descriptor to write ``target`` from its start, in a staging tree (not live), and whether
-    the file is an old one written over (``_cut_to_length`` it when done).
+    it is an old file written over.
 
     A new file gets a new inode. A recycled file is written in place when this
     tree alone holds it (one link), and replaced (unlinked, then created) when

@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 import traceback
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .site import Site
 
@@ -159,7 +159,7 @@ class BackgroundSteps:
         self.forked = beside and available_cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
         """Whether the steps run in a child (else they have run already)."""
         if not self.forked:
-            self.seconds = _run_steps(site, steps)
+            self.seconds = run_steps(site, steps)
             return
         self._results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
         self._process = fork_child(_background, site, steps, sender)
@@ -195,8 +195,11 @@ class BackgroundSteps:
             mine.update(report)
 
 
-def _run_steps(site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]]) -> dict[str, float]:
-    seconds = {}
+def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], None]]],
+              seconds: dict[str, float] | None = None) -> dict[str, float]:
+    """Run each ``(name, step)`` in order; how long each took, entered in ``seconds`` as each ends
+    (the build's report: the progress display reads it while the build runs)."""
+    seconds = {} if seconds is None else seconds
     for name, step in steps:
         started = time.perf_counter()
         step(site)
@@ -211,7 +214,7 @@ def _background(site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]],
     report: dict[str, Any] = {}
     site.settings = {**site.settings, "GONGKAI_REPORT": report}
     try:
-        seconds = _run_steps(site, steps)
+        seconds = run_steps(site, steps)
     except BaseException:
         sender.send(("failed", traceback.format_exc()))
         sys.exit(1)  # the parent raises with this traceback; not printed twice

@@ -5,8 +5,8 @@ sorting the postings of the whole corpus by term and encoding every term's
 shard entry is most of the search step; a one-record edit, addition or
 removal should cost one record's worth. So the build cache keeps, in
 ``<cache>/search-corpus.pickle`` under the build's global key (code,
-vocabularies, settings) and the documents' numbering (``kept.CorpusCache``), what the last build indexed (``Corpus``): each
-document's number and its record's file digest, the documents (without their
+vocabularies, settings) and the documents' numbering (``kept.CorpusCache``),
+what the last build indexed (``Corpus``): each document's number and its record's file digest, the documents (without their
 snippets), the postings of the whole corpus, and each term's encoded entry.
 
 A rebuild compares numbers and digests: the documents of records removed,
@@ -21,7 +21,6 @@ patched or saved. The output is a clean build's, byte for byte
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from ..records import Record
 from ..site import Site
