@@ -216,3 +216,22 @@ def test_an_unchanged_rebuild_reads_no_whole_record(tmp_path, monkeypatch):
     write_record(data, "case", case_record("t-case-2", title="江中市交通局原副局长李某被免职"))
     build()
     assert set(read_whole) <= {"t-case-1", "t-disc-1", "t-rep-1"}, "only feed entries beside the edited record are read"
+
+
+def test_a_stored_record_reads_the_cache_as_it_was_loaded(tmp_path):
+    """Loading reads only the records' summaries; the whole record is read from the cache file later.
+    A later load that rewrites that file (an edit beside it) must not change what the first reads."""
+    from gongkai.storedrecord import StoredRecord
+
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    first = load_catalog(data, cache_dir=cache)
+    stored = {item.record.id: item.record for item in first.loaded}
+    assert all(type(record) is StoredRecord and record._record is None for record in stored.values())
+    for path in data.rglob("*.yaml"):  # every bucket file is written again, with other records
+        path.write_text(path.read_text(encoding="utf-8").replace("江中市", "河西市"), encoding="utf-8")
+    second = load_catalog(data, cache_dir=cache)
+    assert {item.record.title for item in second.loaded} != {record.title for record in stored.values()}
+    fresh = {item.record.id: item.record for item in load_catalog(_folder(tmp_path / "again")).loaded}
+    for record_id, record in stored.items():
+        assert record.model_dump() == fresh[record_id].model_dump()  # read whole now, from the file as loaded

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -454,7 +455,7 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
                 # The records come back as the cache keeps them; this build makes pages of them, so it
                 # takes them whole (stand-ins beside their unpickled records took a clean build past 1 GB).
                 whole = {path: (stat, replace(item, record=StoredRecord.whole(item.record)))
-                         for path, (stat, item) in decode(data, salt).items()}
+                         for path, (stat, item) in decode(io.BytesIO(data), salt).items()}
                 yield data, whole, found
 
         loaded = from_workers()

@@ -10,7 +10,7 @@ keep the mtime), so such a file is hashed again on the next build, as git
 does with "racily clean" entries.
 
 The records are spread over ``BUCKETS`` files by a hash of their path, each
-one pickle of ``{path: (stat key, loaded record)}``: an edit rewrites one
+``{path: (stat key, loaded record)}`` (``encode``): an edit rewrites one
 bucket, not the whole cache, and a clean build's workers each pickle whole
 buckets, which the parent writes as they are. Every bucket carries a salt
 (code, vocabularies, working directory): any change there discards it.
@@ -25,9 +25,9 @@ import pickle
 import zlib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from .storedrecord import StoredRecord
+from .storedrecord import StoredRecord, WholeRecords
 
 BUCKETS = 64
 """Enough that an edit rewrites ~1/64 of the records, few enough that loading opens few files."""
@@ -58,22 +58,53 @@ def trusted_stat_key(stat: os.stat_result | None, read_ns: int) -> StatKey | Non
     return stat_key(stat)
 
 
+LENGTH_BYTES = 8
+"""The length of a bucket's entries (its summaries), before them."""
+
+
 def encode(salt: str, entries: Entries) -> bytes:
-    """A bucket's file contents: the salt, then the entries (pickled in workers, so the parent only writes bytes),
-    each record as a ``StoredRecord`` (unpickled whole only when something reads more than its summary)."""
-    stored = {path: (stat, replace(loaded, record=StoredRecord.of(loaded.record))) for path, (stat, loaded) in entries.items()}
-    return pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
+    """A bucket's file contents (pickled in workers, so the parent only writes bytes): the salt, the
+    entries with each record's ``StoredRecord`` summary and where its whole pickle is (``Span``), and
+    then the whole records' pickles, one after another, which loading leaves on disk until read."""
+    wholes: list[bytes] = []
+    at = 0
+    stored = {}
+    for path, (stat, loaded) in entries.items():
+        record = loaded.record
+        whole = StoredRecord.whole_pickle(record)
+        wholes.append(whole)
+        stored[path] = (stat, replace(loaded, record=None), type(record) if not isinstance(record, StoredRecord)
+                        else record._record_class, StoredRecord.summary_of(record), at, len(whole))
+        at += len(whole)
+    summaries = pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
+    return b"".join([pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL),
+                     len(summaries).to_bytes(LENGTH_BYTES, "little"), summaries, *wholes])
 
 
-def decode(data: bytes, salt: str) -> Entries:
-    """A bucket's entries; empty when torn or made under another salt (then without unpickling them)."""
-    source = io.BytesIO(data)
+def decode(source: BinaryIO, salt: str) -> Entries:
+    """A bucket's entries from its file or bytes (``source``, read up to the whole records); empty
+    when torn or made under another salt (then without unpickling them)."""
     try:
         if pickle.load(source) != salt:
             return {}
-        return pickle.load(source)
+        length = int.from_bytes(source.read(LENGTH_BYTES), "little")
+        summaries = source.read(length)
+        if len(summaries) != length:
+            return {}
+        stored = pickle.loads(summaries)
     except (EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError, IndexError):
         return {}
+    start = source.tell()
+    if isinstance(source, io.BytesIO):
+        wholes = WholeRecords(start, data=source.getvalue())
+    else:
+        wholes = WholeRecords(start, descriptor=os.dup(source.fileno()))
+    entries: Entries = {}
+    for path, (stat, loaded, record_class, summary, at, size) in stored.items():
+        # (pickled without its record, which is set here once: as if made with it)
+        object.__setattr__(loaded, "record", StoredRecord(record_class, summary, (at, size), source=wholes))
+        entries[path] = (stat, loaded)
+    return entries
 
 
 class RecordCache:
@@ -93,10 +124,10 @@ class RecordCache:
     def load(self, bucket: int) -> Entries:
         """A bucket's entries; empty when missing, torn or made under another salt."""
         try:
-            data = self._path(bucket).read_bytes()
+            with open(self._path(bucket), "rb") as file:
+                return decode(file, self.salt)
         except OSError:
             return {}
-        return decode(data, self.salt)
 
     def save(self, bucket: int, data: bytes) -> None:
         """Write a bucket atomically: a killed build leaves the previous bucket, never a torn one."""

@@ -6,7 +6,9 @@ the few whose pages, feed entries or search documents it makes again.
 Unpickling 20,000 whole records (about six pydantic objects each) took most
 of a rebuild's loading time, so the cache keeps each record as two parts: its
 ``SUMMARY`` values, unpickled with the cache, and the whole record pickled
-apart, unpickled the first time anything else of it is read.
+apart, read and unpickled the first time anything else of it is read (the
+cache's bucket files hold the whole records after the summaries, so loading
+reads only the summaries: ``recordcache``).
 
 A ``StoredRecord`` stands in for its record everywhere: it answers every
 attribute and method (``model_dump`` too) and ``isinstance`` as the record
@@ -20,8 +22,9 @@ nothing changed unpickles no whole record.
 
 from __future__ import annotations
 
+import os
 import pickle
-from typing import Any
+from typing import Any, Union
 
 from .records import Record
 
@@ -33,23 +36,73 @@ SUMMARY = (
 names a record's class has are kept."""
 
 
+class WholeRecords:
+    """Where the whole records' pickles of one cache bucket are: its file, from ``start`` (kept open, so
+    that a later build step replacing the bucket file does not change what is read), or its bytes."""
+
+    def __init__(self, start: int, descriptor: int | None = None, data: bytes | None = None):
+        self.start, self._descriptor, self._data = start, descriptor, data
+
+    def read(self, offset: int, length: int) -> bytes:
+        at = self.start + offset
+        if self._descriptor is None:
+            assert self._data is not None
+            return self._data[at:at + length]
+        data = os.pread(self._descriptor, length, at)
+        if len(data) != length:
+            raise EOFError(f"record cache file cut short: {length} bytes wanted at {at}, {len(data)} read")
+        return data
+
+    def __del__(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+
+
+Span = tuple[int, int]
+"""Where a whole record's pickle is among its bucket's (``WholeRecords``): offset, length."""
+
+
 class StoredRecord:
     """A record whose ``SUMMARY`` values are at hand and whose other parts are unpickled when first read."""
 
-    def __init__(self, record_class: type[Record], summary: dict[str, Any], pickled: bytes | None,
-                 record: Record | None = None):
+    def __init__(self, record_class: type[Record], summary: dict[str, Any], pickled: Union[bytes, Span, None],
+                 record: Record | None = None, source: WholeRecords | None = None):
+        """``pickled``: the whole record's pickle, or where ``source`` has it."""
         self.__dict__.update(summary)
         self._record_class = record_class
         self._pickled = pickled
         self._record = record
+        self._source = source
 
     @classmethod
     def of(cls, record: Record) -> "StoredRecord":
         """``record`` as the cache keeps it (a record already stored is kept as it is)."""
         if isinstance(record, StoredRecord):
             return record
-        summary = {name: getattr(record, name) for name in SUMMARY if hasattr(type(record), name) or name in record.__dict__}
-        return cls(type(record), summary, None, record)
+        return cls(type(record), StoredRecord.summary_of(record), None, record)
+
+    @staticmethod
+    def summary_of(record: "Record | StoredRecord") -> dict[str, Any]:
+        """The ``SUMMARY`` values of a record (only the names its class has)."""
+        if isinstance(record, StoredRecord):
+            return {name: value for name, value in record.__dict__.items() if not name.startswith("_")}
+        return {name: getattr(record, name) for name in SUMMARY if hasattr(type(record), name) or name in record.__dict__}
+
+    @staticmethod
+    def whole_pickle(record: "Record | StoredRecord") -> bytes:
+        """The whole record, pickled (as the cache keeps it)."""
+        if isinstance(record, StoredRecord):
+            if record._record is None:
+                return record._read_pickle()
+            record = record._record
+        return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _read_pickle(self) -> bytes:
+        if isinstance(self._pickled, tuple):
+            assert self._source is not None
+            return self._source.read(*self._pickled)
+        assert self._pickled is not None
+        return self._pickled
 
     @staticmethod
     def whole(record: "Record | StoredRecord") -> Record:
@@ -64,13 +117,13 @@ class StoredRecord:
     def record(self) -> Record:
         """The whole record (unpickled now if it was not yet)."""
         if self._record is None:
-            self._record = pickle.loads(self._pickled)
-            self._pickled = None  # the record holds it all now
+            self._record = pickle.loads(self._read_pickle())
+            self._pickled = self._source = None  # the record holds it all now
         return self._record
 
     def __getattr__(self, name: str) -> Any:
         # Only called for what the summary does not hold.
-        if name.startswith("__") or name in ("_record", "_pickled", "_record_class"):
+        if name.startswith("__") or name in ("_record", "_pickled", "_record_class", "_source"):
             raise AttributeError(name)
         return getattr(self.record, name)
 
@@ -81,9 +134,7 @@ class StoredRecord:
         return hash(self.record)
 
     def __reduce__(self):
-        pickled = self._pickled if self._pickled is not None else pickle.dumps(self._record, protocol=pickle.HIGHEST_PROTOCOL)
-        summary = {name: value for name, value in self.__dict__.items() if not name.startswith("_")}
-        return (StoredRecord, (self._record_class, summary, pickled))
+        return (StoredRecord, (self._record_class, StoredRecord.summary_of(self), StoredRecord.whole_pickle(self)))
 
     def __repr__(self) -> str:
         return f"StoredRecord({self._record_class.__name__} {self.id!r})"
