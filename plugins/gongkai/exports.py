@@ -35,7 +35,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .fragments import FragmentStore
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
@@ -265,12 +265,20 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
     """Add each record's records.json line and CSV row to ``store`` under its key; write its own JSON file."""
     schema = schema_of(site.publication.vocab)
     columns = {kind: csv_columns(kind, schema) for kind in KINDS}
-    publisher, lines, urls = Publisher(site), CsvLines(), site.urls
+    publisher, lines = Publisher(site), CsvLines()
+    json_lines: dict[str, bytes] = {}
     for record, key in zip(records, keys):
         data = publisher.record(record)
-        json_line = _json_text(data).encode("utf-8")
-        site.write_keyed(urls.record_json(record.url_kind, record.id), lambda: json_line + b"\n", key)
+        json_line = json_lines[record.id] = _json_text(data).encode("utf-8")
         store.add(key, (json_line, lines.line(csv_row(data, columns[record.kind]))))
+    _write_record_files(site, records, lambda record: json_lines[record.id])
+
+
+def _write_record_files(site: Site, records: list[Record], json_line: Callable[[Record], bytes]) -> None:
+    """Each record's own JSON file: its records.json line."""
+    urls = site.urls
+    site.write_per_record("record json", records, lambda record: urls.record_json(record.url_kind, record.id),
+                          lambda record: json_line(record) + b"\n")
 
 
 def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> None:
@@ -311,9 +319,9 @@ def _write_files(site: Site, store: FragmentStore) -> None:
     missing = [number for number, key in enumerate(keys) if not store.keep(key)]
     _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing])
     made = set(missing)
-    for number, (record, key) in enumerate(zip(records, keys)):
-        if number not in made:
-            site.write_keyed(urls.record_json(record.url_kind, record.id), lambda key=key: store.part(key, JSON_LINE) + b"\n", key)
+    of_record = site.fingerprints.of_record
+    _write_record_files(site, [record for number, record in enumerate(records) if number not in made],
+                        lambda record: store.part(of_record(record), JSON_LINE))
 
     head = {
         "license": str(site.setting("GONGKAI_LICENSE", "")),

@@ -12,6 +12,7 @@ specific sanction (留党察看二年) also counts under the form it belongs to
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -56,6 +57,8 @@ class FacetValue:
     """The parent value's id (regions, organizations, sanctions under a form)."""
     children: list[str] = field(default_factory=list)
     """Child values that have records, in vocabulary order."""
+    kind_counts: dict[str, int] = field(default_factory=dict)
+    """Kind → how many of ``records`` are of it (only kinds it has)."""
 
     @property
     def feed_scope(self) -> str:
@@ -123,11 +126,18 @@ class Facets:
 def build_facets(publication: Publication) -> Facets:
     """Group the public records by every facet, in one pass."""
     vocab = publication.vocab
-    grouped: dict[str, dict[str, list[Record]]] = {f.key: {} for f in FACETS}
+    grouped: dict[str, dict[str, tuple[list[Record], Counter[str]]]] = {f.key: {} for f in FACETS}
     regions = region_chains(vocab)
     for record in publication.records:  # already newest first
+        kind = record.kind
         for key, value in _facet_values(record, vocab, regions):
-            grouped[key].setdefault(value, []).append(record)
+            members = grouped[key].get(value)
+            if members is None:
+                members = grouped[key][value] = ([], Counter())
+            members[0].append(record)
+            # counted here, where the record was just read: counting each value's list again (every
+            # record seven times or so) reads 170,000 scattered records at 20,000
+            members[1][kind] += 1
     values: dict[str, dict[str, FacetValue]] = {}
     for facet in FACETS:
         found = grouped[facet.key]
@@ -141,7 +151,8 @@ def build_facets(publication: Publication) -> Facets:
             name = lambda value, v=vocabulary: v[value].name
             parent_of = lambda value, v=vocabulary: getattr(v[value], "parent", None)
         values[facet.key] = {
-            value: FacetValue(facet, value, name(value), found[value], parent_of(value)) for value in order
+            value: FacetValue(facet, value, name(value), found[value][0], parent_of(value), kind_counts=dict(found[value][1]))
+            for value in order
         }
         for value in values[facet.key].values():
             if value.parent in values[facet.key]:

@@ -327,7 +327,7 @@ def write_facets(site: Site, items: RecordItems) -> None:
         ancestors = _ancestors(site, value)
         feed = feed_of(site, value.feed_scope, f"{facet.label}：{value.name}")
         path_of = lambda n, f=facet, v=value: site.urls.facet(f.url_prefix, v.id, n)
-        counts = kind_counts(value.records)
+        counts = [(k, value.kind_counts.get(k.kind, 0)) for k in KINDS]
         # What every page of this value shows besides its own records: not the value's whole record list.
         shared = repr((facet.key, value.id, value.name, ancestors, [(c.id, c.name, len(c.records)) for c in children],
                        counts, feed))
@@ -438,18 +438,9 @@ def write_records(site: Site, records: Sequence[Record], share: int = 0, shares:
     so the record alone, by its file digest, keys the page; its context is
     made only when the page is.
     """
-    made = 0
-
-    def make(record: Record) -> str:
-        nonlocal made
-        made += 1
-        return record_page(site, record)
-
-    for record in records[share::shares]:
-        path = site.urls.record(record.url_kind, record.id)
-        made_from = site.fingerprints.of_record(record)  # a string: the cheapest thing to key 20,000 pages by
-        site.write_keyed(path, lambda record=record: make(record), "record page", made_from)
-    return made
+    urls = site.urls
+    return site.write_per_record("record page", records[share::shares], lambda record: urls.record(record.url_kind, record.id),
+                                 lambda record: record_page(site, record))
 
 
 def start_record_pages(site: Site) -> ForkedWork | None:
