@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .buildcache import PickleCache
 from .fragments import FragmentStore
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
 from .records import RECORD_TYPES, Record
@@ -142,12 +143,18 @@ def _columns(node: dict, defs: dict, name: str, title: str, many: bool) -> Itera
 _schema_made: tuple[object, dict] | None = None
 
 
-def schema_of(vocab: Vocabularies) -> dict:
+def schema_of(vocab: Vocabularies, kept: PickleCache | None = None) -> dict:
     """The published schema (``published_schema``), made once per vocabularies: a build reads it three
-    times (the 数据下载 page, serialising, the files) and each making costs a tenth of a second."""
+    times (the 数据下载 page, serialising, the files) and each making costs a tenth of a second. With
+    ``kept`` (salted by the code and the vocabularies), the one a build made before is taken."""
     global _schema_made
     if _schema_made is None or _schema_made[0] is not vocab:
-        _schema_made = (vocab, published_schema(vocab))
+        schema = kept.load() if kept is not None else None
+        if not schema:
+            schema = published_schema(vocab)
+            if kept is not None:
+                kept.save(schema)
+        _schema_made = (vocab, schema)
     return _schema_made[1]
 
 

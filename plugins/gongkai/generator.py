@@ -22,7 +22,7 @@ from pelican.generators import Generator
 
 from . import exports, feeds, pages, sitemap
 from .bodies import Bodies, render_bodies
-from .buildcache import code_fingerprint
+from .buildcache import PickleCache, code_fingerprint
 from .catalog import Catalog, load_catalog
 from .facets import FACETS, build_facets
 from .fingerprint import Fingerprinter
@@ -82,6 +82,10 @@ class RecordsGenerator(Generator):
         self.env.globals.update(self.template_globals())
         # Pelican's own page templates (content/) share the navigation.
         self.context["gongkai_nav"] = self.env.globals["gongkai_nav"]
+        cache_dir = self.settings.get("GONGKAI_CACHE_PATH")
+        if cache_dir:  # made by pydantic, a tenth of a second, from the code and the vocabularies only
+            salt = f"{code_fingerprint()}\0{catalog.vocab_digest}"
+            exports.schema_of(catalog.vocab, PickleCache(Path(cache_dir) / "published-schema.pickle", salt))
         # The 数据下载 page (content/pages/downloads.md) gets its file list, fields and licence.
         exports.fill_downloads_page(self.context.get("pages", ()), self.settings, self.urls, self.publication)
 
