@@ -244,6 +244,15 @@ def _load_files(files: list[tuple[str, str]], vocab: Vocabularies) -> tuple[Entr
     return entries, problems
 
 
+def _derived(vocab: Vocabularies) -> Callable[[Record], dict[str, Any]]:
+    """What the record cache keeps in a record's summary besides its own values: its facet values
+    (valid as long as the vocabularies, which salt the cache)."""
+    from .facets import FACET_KEYS, facet_keys, region_chains  # (facets imports publication, which imports this)
+
+    regions = region_chains(vocab)
+    return lambda record: {FACET_KEYS: facet_keys(record, vocab, regions)}
+
+
 def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem], dict[str, bytes]]:
     """A bucket's entries, pickled here once (the parent writes these bytes to the cache as they are),
     and their records' bodies rendered by file digest: a build needs them next, and the records are at hand."""
@@ -252,7 +261,7 @@ def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Proble
     assert _worker_vocab is not None
     entries, problems = _load_files(files, _worker_vocab)
     bodies = {loaded.digest: body_bytes(loaded.record.body) for _, loaded in entries.values() if loaded.record.body}
-    return encode(_worker_salt, entries), problems, bodies
+    return encode(_worker_salt, entries, _derived(_worker_vocab)), problems, bodies
 
 
 def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, RecordIdentity], list[Problem]]:
@@ -440,13 +449,14 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
     bodies: dict[str, bytes] = {}
     bucketed = _batches(files)
     to_load: dict[int, list[tuple[str, str]]] = {}
+    derived = _derived(vocab)
     for bucket, batch in bucketed.items():
         fresh, stale, changed = _reuse(cache.load(bucket), batch) if cache else ({}, batch, True)
         entries.update(fresh)
         if stale:
             to_load[bucket] = stale
         elif changed and cache:
-            cache.save(bucket, encode(salt, {path: fresh[path] for path, _ in batch if path in fresh}))
+            cache.save(bucket, encode(salt, {path: fresh[path] for path, _ in batch if path in fresh}, derived))
     parallel = _parallel(sum(map(len, to_load.values())), workers)
     if parallel:
         def from_workers() -> Iterator[tuple[bytes, Entries, list[Problem]]]:
@@ -467,7 +477,7 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
         if cache is None:
             continue
         if data is None or len(stale) < len(bucketed[bucket]):  # merged with reused entries
-            data = encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries})
+            data = encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries}, derived)
         cache.save(bucket, data)
     return entries, problems, bodies
 

@@ -25,7 +25,7 @@ import pickle
 import zlib
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from .storedrecord import StoredRecord, WholeRecords
 
@@ -62,10 +62,11 @@ LENGTH_BYTES = 8
 """The length of a bucket's entries (its summaries), before them."""
 
 
-def encode(salt: str, entries: Entries) -> bytes:
+def encode(salt: str, entries: Entries, derived: Callable[[Any], dict[str, Any]] | None = None) -> bytes:
     """A bucket's file contents (pickled in workers, so the parent only writes bytes): the salt, the
     entries with each record's ``StoredRecord`` summary and where its whole pickle is (``Span``), and
-    then the whole records' pickles, one after another, which loading leaves on disk until read."""
+    then the whole records' pickles, one after another, which loading leaves on disk until read.
+    ``derived(record)``: values worked out from a record (under the salt) to keep in its summary too."""
     wholes: list[bytes] = []
     at = 0
     stored = {}
@@ -73,8 +74,11 @@ def encode(salt: str, entries: Entries) -> bytes:
         record = loaded.record
         whole = StoredRecord.whole_pickle(record)
         wholes.append(whole)
+        summary = StoredRecord.summary_of(record)
+        if derived is not None and not isinstance(record, StoredRecord):
+            summary.update(derived(record))
         stored[path] = (stat, replace(loaded, record=None), type(record) if not isinstance(record, StoredRecord)
-                        else record._record_class, StoredRecord.summary_of(record), at, len(whole))
+                        else record._record_class, summary, at, len(whole))
         at += len(whole)
     summaries = pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
     return b"".join([pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL),
