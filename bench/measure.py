@@ -12,6 +12,11 @@ program:
   processes), sampled from ``/proc`` every ``SAMPLE_EVERY`` seconds; when the
   tree has several processes it sums PSS (shared copy-on-write pages counted
   once), otherwise RSS. A spike shorter than the interval can be missed.
+  Reading PSS is not free: the kernel walks the process's page tables
+  (``smaps_rollup``: 33 ms of CPU for a 900 MB process on the benchmark
+  machine), so sampling a build's three processes four times a second takes
+  a quarter of a core from it. A run measured with ``sample_tree=False``
+  (timed runs) reads no PSS and has only ``max_rss_kb``.
 
 ``peak_kb`` is the larger of the two. GNU ``time`` also gives the CPU time
 (user + system) of the whole tree, which a busy shared machine disturbs much
@@ -57,6 +62,9 @@ class Series:
     """Several runs of one measurement."""
 
     samples: list[Sample] = field(default_factory=list)
+    """The timed runs."""
+    memory_samples: list[Sample] = field(default_factory=list)
+    """Runs made only for their peak memory (the process tree sampled: see ``measure``)."""
 
     @property
     def runs(self) -> int:
@@ -81,7 +89,7 @@ class Series:
 
     @property
     def peak_mb(self) -> float:
-        return max(s.peak_kb for s in self.samples) / 1024
+        return max(s.peak_kb for s in [*self.samples, *self.memory_samples]) / 1024
 
     def as_dict(self, records: int) -> dict:
         return {
@@ -92,11 +100,13 @@ class Series:
             "ms_per_record": round(self.median_s * 1000 / records, 3),
             "median_cpu_s": round(self.median_cpu_s, 3) if self.median_cpu_s is not None else None,
             "peak_mb": round(self.peak_mb, 1),
-            "samples": [
-                {"wall_s": round(s.wall_s, 3), "cpu_s": s.cpu_s, "max_rss_kb": s.max_rss_kb, "tree_kb": s.tree_kb}
-                for s in self.samples
-            ],
+            "samples": [_sample_dict(s) for s in self.samples],
+            "memory_samples": [_sample_dict(s) for s in self.memory_samples],
         }
+
+
+def _sample_dict(sample: Sample) -> dict:
+    return {"wall_s": round(sample.wall_s, 3), "cpu_s": sample.cpu_s, "max_rss_kb": sample.max_rss_kb, "tree_kb": sample.tree_kb}
 
 
 def gnu_time_available() -> bool:
@@ -175,21 +185,25 @@ class TreeSampler(threading.Thread):
 # --- one measured run ---------------------------------------------------------------
 
 
-def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 3600) -> Sample:
-    """Run ``command`` once; its wall time and peak memory. Raises ``CommandFailed`` on a non-zero exit."""
+def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 3600,
+            sample_tree: bool = True) -> Sample:
+    """Run ``command`` once; its wall time and peak memory (the process tree's sampled too with
+    ``sample_tree``, which slows a many-process command down). Raises ``CommandFailed`` on a non-zero exit."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         wrapped = [GNU_TIME, "-f", "%M %U %S", "-o", report.name, *command] if gnu_time_available() else command
         started = time.perf_counter()
         process = subprocess.Popen(
             wrapped, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        sampler = TreeSampler(process.pid)
-        sampler.start()
+        sampler = TreeSampler(process.pid) if sample_tree else None
+        if sampler is not None:
+            sampler.start()
         try:
             out, err = process.communicate(timeout=timeout)
         finally:
             wall = time.perf_counter() - started
-            sampler.stop()
+            if sampler is not None:
+                sampler.stop()
         if process.returncode != 0:
             tail = "\n".join((out + err).strip().splitlines()[-25:])
             raise CommandFailed(f"{' '.join(command)} exited {process.returncode} in {cwd}:\n{tail}")
@@ -198,7 +212,7 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
         fields = lines[-1].split() if lines else []
         if len(fields) == 3:  # "%M %U %S"; anything else is a message from time itself
             max_rss, cpu = int(fields[0]), round(float(fields[1]) + float(fields[2]), 2)
-    return Sample(wall, max_rss, sampler.peak_kb, cpu)
+    return Sample(wall, max_rss, sampler.peak_kb if sampler is not None else 0, cpu)
 
 
 SETTLE_S = 65.0

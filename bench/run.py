@@ -15,7 +15,9 @@ For each size (1,000, 5,000 and 20,000 records by default; 50,000 with
   (``bench/anchors.py``), each from an empty output folder.
 
 Every measurement runs ``--runs`` times (default 3) and the table shows the
-median. The anchors are slow (Pelican takes over a minute at 20,000), so
+median. Our build's peak memory (a process tree, sampled: see
+``measure.py``) comes from one more round of its own, untimed, because
+sampling slows the build down. The anchors are slow (Pelican takes over a minute at 20,000), so
 they run once per size first, and further runs are made (smallest size
 first) only while the anchors' own time stays within ``ANCHOR_BUDGET_S``
 (15 minutes); the ``runs`` column says how many were made. ``--commit REV``
@@ -120,33 +122,38 @@ def _clean(*paths: Path) -> None:
             delete_folder(candidate)
 
 
-def _record(result: SizeResult, name: str, sample: Sample) -> None:
-    result.series_for(name).samples.append(sample)
-    label = LABELS[name] + " " * max(0, 34 - cell_len(LABELS[name]))
+def _record(result: SizeResult, name: str, sample: Sample, memory_only: bool = False) -> None:
+    series = result.series_for(name)
+    (series.memory_samples if memory_only else series.samples).append(sample)
+    label = LABELS[name] + ("（只测内存）" if memory_only else "")
+    label += " " * max(0, 34 - cell_len(label))
     cpu = f"CPU {sample.cpu_s:7.1f} s" if sample.cpu_s is not None else ""
     console.print(f"  {result.data.count:>6,} 条  {label} {sample.wall_s:8.2f} s  {cpu}  {sample.peak_kb / 1024:6.0f} MB  负载 {os.getloadavg()[0]:.1f}")
 
 
 def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
-    """``invoke validate`` alone, then a clean build and edit / add / delete rebuilds on top of it; ``runs`` times."""
-    for _ in range(runs):
+    """``invoke validate`` alone, then a clean build and edit / add / delete rebuilds on top of it; ``runs``
+    times, after one more round measured only for its peak memory (our build is several processes, and
+    sampling their PSS slows it down: ``measure``)."""
+    for number in range(runs + 1):
         cache = work / "validate-cache"
         _clean(cache)
-        _record(result, "validate", measure(_invoke("validate", "--data", str(result.data.path)), cwd=tree, env=_env(cache)))
+        sample = measure(_invoke("validate", "--data", str(result.data.path)), cwd=tree, env=_env(cache), sample_tree=number == 0)
+        _record(result, "validate", sample, memory_only=number == 0)
     _clean(work / "validate-cache")
-    for _ in range(runs):
+    for number in range(runs + 1):
         output, cache = work / "output", work / "build-cache"
         _clean(work / "data", output, cache)
         settle()
         data = working_copy(result.data.path, work / "data")
         env = _env(cache)
         build = _invoke("build", "--data", str(data), "--output", str(output))
-        _record(result, "build_clean", measure(build, cwd=tree, env=env))
+        _record(result, "build_clean", measure(build, cwd=tree, env=env, sample_tree=number == 0), memory_only=number == 0)
         rebuilds = (("rebuild_unchanged", lambda data: None), ("rebuild_edit", edit_title),
                     ("rebuild_add", add_record), ("rebuild_delete", delete_record))
         for name, change in rebuilds:
             change(data)
-            _record(result, name, measure(build, cwd=tree, env=env))
+            _record(result, name, measure(build, cwd=tree, env=env, sample_tree=number == 0), memory_only=number == 0)
     _clean(work / "data", work / "output", work / "build-cache")
 
 
@@ -234,7 +241,8 @@ def as_json(results: list[SizeResult], args: argparse.Namespace, command: str, e
         "command": command,
         "runs_requested": args.runs,
         "source_date_epoch": SOURCE_DATE_EPOCH,
-        "memory": "peak_mb = max(GNU time %M of the largest process, sampled PSS sum of the process tree)"
+        "memory": "peak_mb = max(GNU time %M of the largest process, sampled PSS sum of the process tree); our"
+        " builds' trees are sampled in a round of their own (memory_samples), not in the timed runs"
         + ("" if gnu_time_available() else " — /usr/bin/time missing: sampled only"),
         "versions": _versions(),
         "elapsed_s": round(elapsed, 1),
