@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import weakref
 from typing import Any, Union
 
 from .records import Record
@@ -42,6 +43,8 @@ class WholeRecords:
 
     def __init__(self, start: int, descriptor: int | None = None, data: bytes | None = None):
         self.start, self._descriptor, self._data = start, descriptor, data
+        if descriptor is not None:  # closed with the last record that reads it (or at exit, before modules go)
+            weakref.finalize(self, os.close, descriptor)
 
     def read(self, offset: int, length: int) -> bytes:
         at = self.start + offset
@@ -52,10 +55,6 @@ class WholeRecords:
         if len(data) != length:
             raise EOFError(f"record cache file cut short: {length} bytes wanted at {at}, {len(data)} read")
         return data
-
-    def __del__(self) -> None:
-        if self._descriptor is not None:
-            os.close(self._descriptor)
 
 
 Span = tuple[int, int]
