@@ -433,3 +433,29 @@ def test_fragment_store_keeps_what_a_build_used_and_trusts_nothing_else(tmp_path
     assert temporary.join(["x", "x"], 0, separator=b"\n") == b"X\nX"
     temporary.save()
     assert not temporary.folder.exists()
+
+
+def test_fragment_store_over_many_builds_keeps_the_segments_it_needs(tmp_path):
+    """Each build replaces one fragment of many (an edit): every live fragment reads back, and the
+    segments left are those that hold live ones (the store counts them as entries come and go)."""
+    from gongkai.fragments import MAX_SEGMENTS, FragmentStore
+
+    first = FragmentStore(tmp_path, "t", "salt")
+    for n in range(50):
+        first.add(f"k{n}", [f"value {n}".encode(), b"x" * 1000])
+    first.save()
+    live = {f"k{n}": f"value {n}".encode() for n in range(50)}
+    for build in range(2 * MAX_SEGMENTS):
+        store = FragmentStore(tmp_path, "t", "salt")
+        old, new = f"k{build}", f"edited{build}"
+        store.keep_all(key for key in live if key != old)
+        store.add(new, [f"edited {build}".encode(), b"y" * 1000])
+        store.save()
+        del live[old]
+        live[new] = f"edited {build}".encode()
+        check = FragmentStore(tmp_path, "t", "salt")
+        assert {key: check.part(key, 0) for key in live} == live
+        assert not check.keep(old)
+        segments = len(list(tmp_path.glob("t-*.segment")))
+        assert segments <= MAX_SEGMENTS + 1 and segments == len(check._files)
+        check._close()  # (a look only: saving it would drop what it did not keep)

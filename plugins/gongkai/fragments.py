@@ -5,8 +5,9 @@ serialised again from every record when one record changed: its pieces are
 cached by the record's digest, and the file is joined from them. Serialising
 20,000 records costs seconds; copying their cached bytes costs milliseconds.
 
-On disk (in the build cache folder) a store is an index and a few *segment*
-files. A build appends the fragments it makes to a new segment of its own and
+On disk (in the build cache folder) a store is an index (the entries, how
+many entries and bytes each segment holds of them, and each segment's size)
+and a few *segment* files. A build appends the fragments it makes to a new segment of its own and
 then replaces the index atomically (temporary file, rename), so a killed or
 concurrent build never leaves an index pointing at bytes that are not there:
 segments are never changed once written, only deleted when no index names
@@ -68,6 +69,9 @@ class FragmentStore:
         self.name, self.salt = name, salt
         self._entries: dict[str, tuple[str, int, tuple[int, ...]]] = {}
         """Key → (segment, offset, length of each part)."""
+        self._segments: dict[str, list[int]] = {}
+        """Segment → [entries, bytes] of ``_entries`` in it, kept as entries come and go (saved in the
+        index with each segment's size), so that neither loading nor saving walks 20,000 entries."""
         self._used: set[str] = set()
         self._files: dict[str, int] = {}
         """Segment → open file descriptor."""
@@ -90,24 +94,24 @@ class FragmentStore:
     def _load(self) -> None:
         try:
             with open(self._index_path(), "rb") as source:
-                salt, entries, joined = pickle.load(source)
+                salt, entries, joined, segments = pickle.load(source)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
             return
         if salt != self.salt:
             return
-        ends: dict[str, int] = {}
-        for segment, offset, lengths in entries.values():
-            ends[segment] = max(ends.get(segment, 0), offset + sum(lengths))
-        for segment, end in ends.items():
+        for segment, (count, size, file_size) in segments.items():
             try:
                 descriptor = os.open(self._segment_path(segment), os.O_RDONLY)
             except OSError:
                 continue
-            if os.fstat(descriptor).st_size < end:  # not what the index describes: trust none of it
+            if os.fstat(descriptor).st_size < file_size:  # not what the index describes: trust none of it
                 os.close(descriptor)
                 continue
             self._files[segment] = descriptor
-        self._entries = {key: entry for key, entry in entries.items() if entry[0] in self._files}
+            self._segments[segment] = [count, size]
+        if len(self._files) < len(segments):
+            entries = {key: entry for key, entry in entries.items() if entry[0] in self._files}
+        self._entries = entries
         self._joined_before = joined
 
     def _segment_path(self, segment: str) -> Path:
@@ -215,9 +219,18 @@ class FragmentStore:
         written = 0
         while written < len(data):
             written += os.write(self._files[self._new], data[written:])
+        if key in self._entries:  # made again: the old bytes are dead
+            segment, _, lengths = self._entries[key]
+            self._counted(segment, -1, -sum(lengths))
         self._entries[key] = (self._new, self._new_size, tuple(len(p) for p in parts))
+        self._counted(self._new, 1, len(data))
         self._new_size += len(data)
         self._used.add(key)
+
+    def _counted(self, segment: str, entries: int, size: int) -> None:
+        counts = self._segments.setdefault(segment, [0, 0])
+        counts[0] += entries
+        counts[1] += size
 
     def made_here(self, keys: Iterable[str]) -> dict[str, tuple[str, int, tuple[int, ...]]]:
         """Where the fragments at ``keys`` are: what a worker sends its parent to ``adopt``."""
@@ -227,6 +240,9 @@ class FragmentStore:
         """Take over fragments a forked worker added to its copy of this store."""
         for segment in {segment for segment, _, _ in entries.values()} - self._files.keys():
             self._files[segment] = os.open(self._segment_path(segment), os.O_RDONLY)
+        for key, (segment, _, lengths) in entries.items():
+            if key not in self._entries:
+                self._counted(segment, 1, sum(lengths))
         self._entries.update(entries)
         self._used.update(entries)
 
@@ -236,17 +252,30 @@ class FragmentStore:
             self._close()
             shutil.rmtree(self.folder, ignore_errors=True)
             return
-        live = {key: self._entries[key] for key in self._used}
-        live_bytes = sum(sum(lengths) for _, _, lengths in live.values())
-        segments = {segment for segment, _, _ in live.values()}
-        segment_bytes = sum(os.fstat(self._files[s]).st_size for s in segments)
-        if len(segments) > MAX_SEGMENTS or segment_bytes > 2 * live_bytes + (1 << 20):
+        live = self._entries
+        dropped = live.keys() - self._used
+        if dropped:  # (a copy in C, then the few entries an edit leaves behind)
+            live = dict(live)
+            for key in dropped:
+                segment, _, lengths = live.pop(key)
+                self._counted(segment, -1, -sum(lengths))
+        segments = {segment: counts for segment, counts in self._segments.items() if counts[0]}
+        live_bytes = sum(size for _, size in segments.values())
+        sizes = {segment: os.fstat(self._files[segment]).st_size for segment in segments}
+        if len(segments) > MAX_SEGMENTS or sum(sizes.values()) > 2 * live_bytes + (1 << 20):
             live = self._compacted(live)
+            segments = {}
+            for segment, _, lengths in live.values():
+                counts = segments.setdefault(segment, [0, 0])
+                counts[0] += 1
+                counts[1] += sum(lengths)
+            sizes = {segment: size for segment, (_, size) in segments.items()}  # one segment, just written
+        index = {segment: (count, size, sizes[segment]) for segment, (count, size) in segments.items()}
         temporary = self._index_path().with_name(f"{self.name}.index.{os.getpid()}.tmp")
         with open(temporary, "wb") as out:
-            pickle.dump((self.salt, live, self._joined), out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.salt, live, self._joined, index), out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self._index_path())
-        named = {segment for segment, _, _ in live.values()}
+        named = index.keys()
         self._close()
         for path in self.folder.glob(f"{self.name}-*.segment"):
             if path.name.removeprefix(f"{self.name}-").removesuffix(".segment") not in named:
