@@ -250,7 +250,8 @@ def _derived(vocab: Vocabularies) -> Callable[[Record], dict[str, Any]]:
     from .facets import FACET_KEYS, facet_keys, region_chains  # (facets imports publication, which imports this)
 
     regions = region_chains(vocab)
-    return lambda record: {FACET_KEYS: facet_keys(record, vocab, regions)}
+    # (a record without a publication time, a draft, is never public: it has no year to facet by)
+    return lambda record: {FACET_KEYS: facet_keys(record, vocab, regions)} if record.published is not None else {}
 
 
 def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem], dict[str, bytes]]:

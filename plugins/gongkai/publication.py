@@ -10,10 +10,10 @@ withdrawn ones are simply not here.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from operator import attrgetter
 
 from .catalog import Catalog
 from .records import Record
@@ -75,19 +75,23 @@ def publish(catalog: Catalog, now: datetime | None = None) -> Publication:
     """Select what is public at ``now`` (default: the build time)."""
     now = now or build_time()
     # Times are compared as POSIX timestamps: the same order as the datetimes (to the microsecond),
-    # without calling each one's pydantic tzinfo on every comparison (0.25 -> 0.17 s at 20,000 records).
-    published = {id(r): r.published.timestamp() for r in catalog.records if r.published is not None}
+    # without calling each one's pydantic tzinfo on every comparison; and in one pass over the records.
     cutoff = now.timestamp()
-
-    def out_by_now(record: Record) -> bool:
-        return published.get(id(record), math.inf) <= cutoff
-
-    public = [r for r in catalog.records if r.status == "approved" and out_by_now(r)]
-    public.sort(key=lambda r: r.id)
+    public: list[Record] = []
+    published: dict[int, float] = {}
+    tombstones = []
+    for record in catalog.records:
+        if record.published is None:
+            continue
+        moment = record.published.timestamp()
+        if moment > cutoff:
+            continue
+        if record.status == "approved":
+            public.append(record)
+            published[id(record)] = moment
+        elif record.status == "withdrawn" and record.withdrawal:
+            withdrawal = record.withdrawal
+            tombstones.append(Tombstone(record.id, record.kind, record.title, withdrawal.on, withdrawal.reason, tuple(record.formerly)))
+    public.sort(key=attrgetter("id"))
     public.sort(key=lambda r: published[id(r)], reverse=True)
-    tombstones = [
-        Tombstone(r.id, r.kind, r.title, r.withdrawal.on, r.withdrawal.reason, tuple(r.formerly))
-        for r in catalog.records
-        if r.status == "withdrawn" and r.withdrawal and out_by_now(r)
-    ]
     return Publication(now, catalog.vocab, public, tombstones)
