@@ -7,7 +7,8 @@ removal should cost one record's worth. So the build cache keeps, in
 ``<cache>/search-corpus.pickle`` under the build's global key (code,
 vocabularies, settings) and the documents' numbering (``kept.CorpusCache``),
 what the last build indexed (``Corpus``): each document's number and its record's file digest, the documents (without their
-snippets), the postings of the whole corpus, and each term's encoded entry.
+snippets), the postings of the whole corpus, and each term's encoded entry and shard with each
+shard file's key (``shards.EncodedTerms``).
 
 A rebuild compares numbers and digests: the documents of records removed,
 edited or renumbered are taken out of the postings, the records added, edited
@@ -26,6 +27,7 @@ from ..records import Record
 from ..site import Site
 from .documents import FIELDS, SearchDoc, search_documents
 from .postings import Postings, analyze_block, merge_blocks, replace_documents
+from .shards import EncodedTerms
 
 ANALYZE_DOCS = 128
 """A clean build analyzes this many documents at a time (bounds the memory of one analysis)."""
@@ -40,8 +42,8 @@ class Corpus:
     docs: list[SearchDoc]
     """In document order, without snippets (``doc_file`` makes them again from the record when needed)."""
     postings: Postings
-    entries: dict[str, bytes]
-    """Term → its encoded shard entry."""
+    encoded: EncodedTerms
+    """Each term's encoded shard entry and shard, each shard file's key."""
 
 
 @dataclass
@@ -88,7 +90,7 @@ def _analyze_all(site: Site, records: list[Record], numbers: list[int], made_fro
     return Analysis(docs, postings, made_from, len(records), None)
 
 
-def kept_corpus(analysis: Analysis, entries: dict[str, bytes]) -> Corpus:
+def kept_corpus(analysis: Analysis, encoded: EncodedTerms) -> Corpus:
     """What to keep of this build's analysis (snippets are dropped: most of the documents' memory)."""
     docs = [d if d.snippet is None else replace(d, snippet=None) for d in analysis.docs]
-    return Corpus(analysis.made_from, docs, analysis.postings, entries)
+    return Corpus(analysis.made_from, docs, analysis.postings, encoded)

@@ -48,6 +48,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -171,19 +172,49 @@ ENCODE_ROWS = 1 << 18
 """Terms are encoded together up to about this many postings at a time (memory stays bounded)."""
 
 
-def encode_postings(postings: Postings, kept: dict[str, bytes] | None = None, touched: set[str] | None = None
-                    ) -> tuple[int, dict[str, bytes], dict[str, bytes]]:
-    """The term shards: (number of shards, file name → bytes), and every term's entry.
+@dataclass
+class EncodedTerms:
+    """Every term's encoded entry and the shard it went into, and each shard file's key: what the
+    next build takes again, so an edit encodes, joins and hashes only the shards of its terms."""
 
-    ``kept`` holds the entries an earlier build encoded, by term, and ``touched`` the terms whose
-    postings changed since (``postings.replace_documents``): only those are encoded again. Without
+    entries: dict[str, bytes]
+    """Term → its shard entry."""
+    shard_of: dict[str, int]
+    """Term → its shard (``term_shard``) under ``shards``."""
+    shards: int
+    keys: dict[str, str]
+    """Shard file name (``t/<shard>.bin``) → sha256 of its bytes, for every shard with a term."""
+    size: int
+    """Bytes of all entries together (the shard count is chosen by it)."""
+
+    def shard_file(self, shard: int, terms: list[str]) -> bytes:
+        """The shard's bytes: the entries of its terms, in term order (``terms``: every term, in order)."""
+        return b"".join(self.entries[t] for t in terms if self.shard_of[t] == shard)
+
+
+def _shard_name(shard: int) -> str:
+    return f"t/{shard:x}.bin"
+
+
+def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touched: set[str] | None = None
+                    ) -> tuple[EncodedTerms, dict[str, bytes]]:
+    """Every term's entry and shard, and the bytes of the shard files that changed (every one without ``kept``).
+
+    ``kept`` is what an earlier build encoded (taken over and changed in place), and ``touched`` the
+    terms whose postings changed since (``postings.replace_documents``): only those are encoded
+    again, and only their shards joined and hashed again, unless the shard count changes. Without
     them every term is.
     """
-    length_bytes = postings.length_bytes()
     if kept is None or touched is None:
-        kept, touched = {}, set(postings.terms)
+        kept, touched = EncodedTerms({}, {}, 0, {}, 0), set(postings.terms)
+    entries = kept.entries
+    changed_shards = set()
+    for text in touched:  # a touched term may be gone (only removed documents had it)
+        if text in entries:
+            kept.size -= len(entries.pop(text))
+            changed_shards.add(kept.shard_of.pop(text))
     encode = [t for t, text in enumerate(postings.terms) if text in touched]
-    entries = {text: kept[text] for text in postings.terms if text not in touched}
+    length_bytes = postings.length_bytes()
     sizes = np.diff(postings.starts)[encode] if encode else np.zeros(0, dtype=np.int64)
     cut = np.searchsorted(np.cumsum(sizes), np.arange(ENCODE_ROWS, int(sizes.sum()) + ENCODE_ROWS, ENCODE_ROWS))
     for low, high in zip([0, *cut.tolist()], [*cut.tolist(), len(encode)]):
@@ -196,14 +227,31 @@ def encode_postings(postings: Postings, kept: dict[str, bytes] | None = None, to
         encoded = _encode_terms(texts, np.repeat(np.arange(len(part)), counts), postings.doc[rows], postings.field[rows],
                                 postings.tf[rows], length_bytes)
         entries.update(zip(texts, encoded))
+        kept.size += sum(map(len, encoded))
     shards = 1
-    while sum(map(len, entries.values())) / shards > SHARD_BYTES:
+    while kept.size / shards > SHARD_BYTES:
         shards *= 2
-    by_shard: dict[int, list[bytes]] = {}
+    if shards != kept.shards:  # every term moves: every shard is made again
+        kept.shards, kept.keys = shards, {}
+        kept.shard_of = {text: term_shard(text, shards) for text in postings.terms}
+        changed_shards = set(kept.shard_of.values())
+    else:
+        for t in encode:
+            text = postings.terms[t]
+            changed_shards.add(kept.shard_of.setdefault(text, term_shard(text, shards)))
+    by_shard: dict[int, list[bytes]] = {shard: [] for shard in changed_shards}
     for text in postings.terms:  # in term order within each shard
-        by_shard.setdefault(term_shard(text, shards), []).append(entries[text])
-    files = {f"t/{shard:x}.bin": b"".join(parts) for shard, parts in sorted(by_shard.items())}
-    return shards, files, entries
+        parts = by_shard.get(kept.shard_of[text])
+        if parts is not None:
+            parts.append(entries[text])
+    files = {}
+    for shard, parts in sorted(by_shard.items()):
+        name = _shard_name(shard)
+        kept.keys.pop(name, None)
+        if parts:  # a shard whose terms are all gone is no file
+            files[name] = b"".join(parts)
+            kept.keys[name] = hashlib.sha256(files[name]).hexdigest()
+    return kept, files
 
 
 def _encode_terms(texts: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
@@ -249,12 +297,33 @@ def _encode_terms(texts: list[str], term: np.ndarray, doc: np.ndarray, field: np
 @dataclass
 class StaticIndex:
     version: str
-    files: dict[str, bytes]
-    """Path inside ``search/index/<version>/`` → content (shards and ``meta.json``)."""
-    shards: int
-    terms: int
-    entries: dict[str, bytes]
-    """Every term's encoded entry: what the next build may take again."""
+    made: dict[str, bytes]
+    """Path inside ``search/index/<version>/`` → content, of what this build made: ``meta.json``,
+    ``facets.bin`` and the shards that changed (every shard on a build without a kept one)."""
+    encoded: EncodedTerms
+    """Every term's entry and shard, every shard's key: what the next build may take again."""
+    term_list: list[str]
+    """Every term, in order (an unchanged shard is joined from it only if its file must be made again)."""
+
+    @property
+    def shards(self) -> int:
+        return self.encoded.shards
+
+    @property
+    def terms(self) -> int:
+        return len(self.term_list)
+
+    def files(self) -> Iterator[tuple[str, str, Callable[[], bytes]]]:
+        """Every file of the index: (path inside ``search/index/<version>/``, what its bytes are keyed by
+        (sha256), how to make them), by path; an unchanged shard keeps the key it had."""
+        keys = {name: hashlib.sha256(data).hexdigest() for name, data in self.made.items() if not name.startswith("t/")}
+        for name, key in sorted((keys | self.encoded.keys).items()):
+            data = self.made.get(name)
+            if data is not None:
+                yield name, key, lambda data=data: data
+            else:
+                shard = int(name.removeprefix("t/").removesuffix(".bin"), 16)
+                yield name, key, lambda shard=shard: self.encoded.shard_file(shard, self.term_list)
 
 
 def _facets(docs: list[SearchDoc], vocab) -> tuple[list[list[int]], bytes]:
@@ -312,17 +381,17 @@ def _version(numbered: str, shards: int) -> str:
 
 
 def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str],
-                       numbered: str, docs_folder: str, kept: dict[str, bytes] | None = None,
+                       numbered: str, docs_folder: str, kept: EncodedTerms | None = None,
                        touched: set[str] | None = None) -> StaticIndex:
-    """The term shards and ``meta.json`` of the static index, in memory (entries ``kept`` from an
-    earlier build are taken for the terms not ``touched`` since: ``encode_postings``); a ``doc_file``
-    per document (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
-    shards, files, entries = encode_postings(postings, kept, touched)
-    groups, files["facets.bin"] = _facets(docs, vocab)
-    meta = _meta(docs, vocab, kind_labels, postings, shards, groups)
+    """The term shards and ``meta.json`` of the static index, in memory (what an earlier build ``kept``
+    is taken for the terms not ``touched`` since: ``encode_postings``); a ``doc_file`` per document
+    (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
+    encoded, made = encode_postings(postings, kept, touched)
+    groups, made["facets.bin"] = _facets(docs, vocab)
+    meta = _meta(docs, vocab, kind_labels, postings, encoded.shards, groups)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
-    files["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return StaticIndex(_version(numbered, shards), files, shards, len(postings.terms), entries)
+    made["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return StaticIndex(_version(numbered, encoded.shards), made, encoded, postings.terms)
 
 
 Combo = tuple[tuple[int, int, int], ...]

@@ -3,7 +3,6 @@ whoosh index (the package docstring says how)."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -55,7 +54,7 @@ def write_search(site: Site) -> None:
         cache = corpus_cache(site)
         kept = cache.load()
         analysis = analyze(site, records, numbers, kept)
-        kept_entries = kept.entries if kept else None
+        kept_encoded = kept.encoded if kept else None
         del kept  # its postings, once patched, are garbage
         docs, postings = analysis.docs, analysis.postings
         _return_free_memory()
@@ -73,16 +72,18 @@ def write_search(site: Site) -> None:
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         docs_folder = f"{DOCS_ROOT}{numbered}/"
-        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_entries, analysis.touched)
+        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched)
         if analysis.touched is None or analysis.touched:  # something changed: keep this build's corpus
-            cache.save(kept_corpus(analysis, static.entries))
+            cache.save(kept_corpus(analysis, static.encoded))
         analyzed = analysis.analyzed
-        del kept_entries, postings, analysis  # the whoosh writer has its own view of them
+        del kept_encoded, postings, analysis  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
-        for name, data in sorted(static.files.items()):
+        files = 0
+        for name, key, make in static.files():
             # keyed by content: an edit rewrites only the files whose bytes it changes
-            site.output.write_keyed(base + name, hashlib.sha256(data).hexdigest(), lambda data=data: data)
-        files, size = len(static.files), sum(map(len, static.files.values()))
+            site.output.write_keyed(base + name, key, make)
+            files += 1
+        size = static.encoded.size + sum(len(data) for name, data in static.made.items() if not name.startswith("t/"))
         terms, shards = static.terms, static.shards
         del static
         _return_free_memory()
