@@ -236,6 +236,29 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
                 assert [h.score for h in ours.hits] == [h.score for h in theirs.hits]
 
 
+def test_kept_corpus_file_keeps_arrays_and_ignores_torn_or_foreign_files(tmp_path):
+    """The kept corpus's file holds its arrays raw after the pickle; a file cut short, made under
+    another salt or written otherwise holds nothing (the build then analyzes every record)."""
+    import pickle
+
+    import numpy as np
+
+    from gongkai.search.kept import BuffersApart
+
+    path = tmp_path / "corpus.pickle"
+    value = {"doc": np.arange(100_000, dtype=np.int32), "lengths": np.ones((7, 3), dtype=np.int32), "terms": ["交通", "号"]}
+    BuffersApart(path, "salt").save(value)
+    back = BuffersApart(path, "salt").load()
+    assert back["terms"] == value["terms"] and all(np.array_equal(back[k], value[k]) for k in ("doc", "lengths"))
+    assert BuffersApart(path, "another salt").load() == {}
+    whole = path.read_bytes()
+    for size in (len(whole) - 1, len(whole) // 2, 40):
+        path.write_bytes(whole[:size])
+        assert BuffersApart(path, "salt").load() == {}
+    path.write_bytes(pickle.dumps("salt") + pickle.dumps(value))  # a plain pickle under the same salt
+    assert BuffersApart(path, "salt").load() == {}
+
+
 # --- the page in Chromium ----------------------------------------------------------------------
 
 QUERIES = [

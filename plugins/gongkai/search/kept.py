@@ -7,8 +7,9 @@ the other output steps.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..buildcache import PickleCache
 from ..site import Site
@@ -16,6 +17,32 @@ from .numbering import numbering
 
 if TYPE_CHECKING:
     from .corpus import Corpus
+
+
+class BuffersApart(PickleCache):
+    """A ``PickleCache`` whose value's large buffers (the postings' numpy arrays, ≈95 MB at 20,000
+    records) are written raw after its pickle rather than copied into it and out again (0.15 s).
+
+    After the salt: the pickle's size and each buffer's, the pickle (protocol 5, buffers out of
+    band), the buffers. A short file reads as no value (``EOFError``), like a torn pickle.
+    """
+
+    def _write_value(self, out: BinaryIO, value: Any) -> None:
+        buffers: list[pickle.PickleBuffer] = []
+        data = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+        raw = [b.raw() for b in buffers]
+        pickle.dump((len(data), [r.nbytes for r in raw]), out, protocol=5)
+        out.write(data)
+        for r in raw:
+            out.write(r)
+
+    def _read_value(self, source: BinaryIO) -> Any:
+        size, sizes = pickle.load(source)
+        data = source.read(size)
+        buffers = [bytearray(n) for n in sizes]
+        if len(data) != size or any(source.readinto(b) != len(b) for b in buffers):
+            raise EOFError(f"{self.path} is shorter than it says")
+        return pickle.loads(data, buffers=buffers)
 
 
 class CorpusCache:
@@ -27,7 +54,7 @@ class CorpusCache:
     """
 
     def __init__(self, folder: Path | None, salt: str, numbering: str):
-        self.file = PickleCache(Path(folder) / "search-corpus.pickle", f"{salt}\0{numbering}") if folder and salt else None
+        self.file = BuffersApart(Path(folder) / "search-corpus.pickle", f"{salt}\0{numbering}") if folder and salt else None
 
     def load(self) -> Corpus | None:
         """The corpus kept under this salt and numbering."""

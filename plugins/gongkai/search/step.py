@@ -10,6 +10,7 @@ from ..facets import region_chains
 from ..records import RECORD_TYPES, Record
 from ..site import Site
 from ..workers import fork_child
+from .analysis import reuse_folding
 from .corpus import analyze, kept_corpus
 from .documents import KIND_ORDER, SearchDoc, numbered_records, search_documents
 from .folders import final_output, whoosh_dir
@@ -53,6 +54,8 @@ def write_search(site: Site) -> None:
         numbered = numbering(len(records))
         cache = corpus_cache(site)
         kept = cache.load()
+        if kept:
+            reuse_folding(kept.folding)
         analysis = analyze(site, records, numbers, kept)
         kept_encoded = kept.encoded if kept else None
         del kept  # its postings, once patched, are garbage
