@@ -166,6 +166,32 @@ def analyze_block(texts: dict[str, list[str]]) -> AnalyzedBlock:
     return AnalyzedBlock(keys, list(words), _compact(local), _compact(doc_field), _compact(tf), lengths)
 
 
+def join_blocks(parts: list[tuple[AnalyzedBlock, list[int]]]) -> AnalyzedBlock:
+    """One block of the documents picked from each block (``(block, indices of its documents)``),
+    in the order given (at least one block): the analysis kept for the records changed since the kept corpus."""
+    words: dict[str, int] = {}
+    row_keys, doc_fields, tfs, lengths = [], [], [], []
+    taken = 0
+    for block, picked in parts:
+        keys = block.keys.astype(np.int64)
+        if block.words:  # the block's word numbers → the joined block's
+            word_numbers = np.asarray([words.setdefault(w, len(words)) for w in block.words], dtype=np.int64)
+            is_word = keys >= _WORD_BASE
+            keys[is_word] = word_numbers[keys[is_word] - _WORD_BASE] + _WORD_BASE
+        place = np.full(len(block.lengths), -1, dtype=np.int64)  # the block's document → its place in the joined one
+        place[picked] = np.arange(taken, taken + len(picked))
+        doc_field = block.doc_field.astype(np.int64)
+        rows = np.flatnonzero(place[doc_field >> 2] >= 0)
+        row_keys.append(keys[block.local[rows]])
+        doc_fields.append(place[doc_field[rows] >> 2] << 2 | doc_field[rows] & 3)
+        tfs.append(block.tf[rows].astype(np.int32))
+        lengths.append(block.lengths[picked])
+        taken += len(picked)
+    keys, local = np.unique(np.concatenate(row_keys), return_inverse=True)
+    return AnalyzedBlock(keys, list(words), _compact(local), _compact(np.concatenate(doc_fields)), _compact(np.concatenate(tfs)),
+                         np.concatenate(lengths).astype(np.int32))
+
+
 def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tuple[str, ...], doc_count: int) -> Postings:
     """The postings of blocks given with their documents' numbers (ascending within and across blocks),
     sorted by term text, document, field.

@@ -196,14 +196,17 @@ def _shard_name(shard: int) -> str:
     return f"t/{shard:x}.bin"
 
 
-def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touched: set[str] | None = None
-                    ) -> tuple[EncodedTerms, dict[str, bytes]]:
-    """Every term's entry and shard, and the bytes of the shard files that changed (every one without ``kept``).
+def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touched: set[str] | None = None,
+                    known: dict[str, tuple[bytes, bytes]] | None = None
+                    ) -> tuple[EncodedTerms, dict[str, bytes], dict[str, tuple[bytes, bytes]], int]:
+    """Every term's entry and shard, the bytes of the shard files that changed (every one without
+    ``kept``), and, with ``known``, each ``touched`` term's (postings digest, entry) and how many
+    postings they have.
 
     ``kept`` is what an earlier build encoded (taken over and changed in place), and ``touched`` the
     terms whose postings changed since (``postings.replace_documents``): only those are encoded
-    again, and only their shards joined and hashed again, unless the shard count changes. Without
-    them every term is.
+    again, unless ``known`` holds an entry encoded from the same postings (by digest), and only their
+    shards joined and hashed again, unless the shard count changes. Without them every term is.
     """
     if kept is None or touched is None:
         kept, touched = EncodedTerms({}, {}, 0, {}, 0), set(postings.terms)
@@ -217,17 +220,22 @@ def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touche
     length_bytes = postings.length_bytes()
     sizes = np.diff(postings.starts)[encode] if encode else np.zeros(0, dtype=np.int64)
     cut = np.searchsorted(np.cumsum(sizes), np.arange(ENCODE_ROWS, int(sizes.sum()) + ENCODE_ROWS, ENCODE_ROWS))
+    digested: dict[str, tuple[bytes, bytes]] = {}
     for low, high in zip([0, *cut.tolist()], [*cut.tolist(), len(encode)]):
         part = np.asarray(encode[low:high], dtype=np.int64)
         if not len(part):
             continue
-        first, counts = postings.starts[part], sizes[low:high]
-        rows = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        counts = sizes[low:high]
         texts = [postings.terms[t] for t in part.tolist()]
-        encoded = _encode_terms(texts, np.repeat(np.arange(len(part)), counts), postings.doc[rows], postings.field[rows],
-                                postings.tf[rows], length_bytes)
-        entries.update(zip(texts, encoded))
-        kept.size += sum(map(len, encoded))
+        digests = _postings_digests(postings, part, counts, length_bytes) if known is not None else None
+        again = [digests is not None and known.get(text, (None,))[0] == digests[k] for k, text in enumerate(texts)]
+        fresh = ~np.asarray(again, dtype=bool)
+        made = iter(_encode_part(postings, part[fresh], counts[fresh], length_bytes))
+        for k, text in enumerate(texts):
+            entries[text] = entry = known[text][1] if again[k] else next(made)
+            kept.size += len(entry)
+            if digests is not None:
+                digested[text] = (digests[k], entry)
     shards = 1
     while kept.size / shards > SHARD_BYTES:
         shards *= 2
@@ -251,7 +259,33 @@ def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touche
         if parts:  # a shard whose terms are all gone is no file
             files[name] = b"".join(parts)
             kept.keys[name] = hashlib.sha256(files[name]).hexdigest()
-    return kept, files
+    return kept, files, digested, int(sizes.sum())
+
+
+def _rows_of(postings: Postings, terms: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The rows of ``terms`` (numbers, ascending), which have ``counts`` postings, one after another."""
+    first = postings.starts[terms]
+    return np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+
+
+def _encode_part(postings: Postings, terms: np.ndarray, counts: np.ndarray, length_bytes: np.ndarray) -> list[bytes]:
+    """The entries of ``terms`` (numbers, ascending), which have ``counts`` postings."""
+    if not len(terms):
+        return []
+    rows = _rows_of(postings, terms, counts)
+    return _encode_terms([postings.terms[t] for t in terms.tolist()], np.repeat(np.arange(len(terms)), counts),
+                         postings.doc[rows], postings.field[rows], postings.tf[rows], length_bytes)
+
+
+def _postings_digests(postings: Postings, terms: np.ndarray, counts: np.ndarray, length_bytes: np.ndarray) -> list[bytes]:
+    """A digest of each of ``terms``' postings (``counts`` of them): of all that its entry is encoded
+    from (document, field, frequency, the field's one-byte length)."""
+    rows = _rows_of(postings, terms, counts)
+    doc, field = postings.doc[rows].astype(np.int64), postings.field[rows].astype(np.int64)
+    packed = np.stack([doc << 10 | field << 8 | length_bytes[doc, field], postings.tf[rows].astype(np.int64)], axis=1)
+    data = memoryview(packed.tobytes())
+    ends = (np.cumsum(counts) * 16).tolist()
+    return [hashlib.blake2b(data[start:end], digest_size=16).digest() for start, end in zip([0, *ends[:-1]], ends)]
 
 
 def _encode_terms(texts: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
@@ -304,6 +338,10 @@ class StaticIndex:
     """Every term's entry and shard, every shard's key: what the next build may take again."""
     term_list: list[str]
     """Every term, in order (an unchanged shard is joined from it only if its file must be made again)."""
+    digested: dict[str, tuple[bytes, bytes]]
+    """With ``known`` entries: each touched term's (postings digest, entry) (``encode_postings``)."""
+    digested_rows: int
+    """How many postings the touched terms have."""
 
     @property
     def shards(self) -> int:
@@ -382,16 +420,17 @@ def _version(numbered: str, shards: int) -> str:
 
 def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str],
                        numbered: str, docs_folder: str, kept: EncodedTerms | None = None,
-                       touched: set[str] | None = None) -> StaticIndex:
+                       touched: set[str] | None = None, known: dict[str, tuple[bytes, bytes]] | None = None) -> StaticIndex:
     """The term shards and ``meta.json`` of the static index, in memory (what an earlier build ``kept``
-    is taken for the terms not ``touched`` since: ``encode_postings``); a ``doc_file`` per document
+    is taken for the terms not ``touched`` since, and ``known`` entries of the same postings:
+    ``encode_postings``); a ``doc_file`` per document
     (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
-    encoded, made = encode_postings(postings, kept, touched)
+    encoded, made, digested, rows = encode_postings(postings, kept, touched, known)
     groups, made["facets.bin"] = _facets(docs, vocab)
     meta = _meta(docs, vocab, kind_labels, postings, encoded.shards, groups)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
     made["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return StaticIndex(_version(numbered, encoded.shards), made, encoded, postings.terms)
+    return StaticIndex(_version(numbered, encoded.shards), made, encoded, postings.terms, digested, rows)
 
 
 Combo = tuple[tuple[int, int, int], ...]

@@ -53,11 +53,12 @@ def write_search(site: Site) -> None:
         records, numbers = numbered_records(site)
         numbered = numbering(len(records))
         cache = corpus_cache(site)
-        kept = cache.load()
+        kept, earlier = cache.load()
         if kept:
             reuse_folding(kept.folding)
-        analysis = analyze(site, records, numbers, kept)
-        kept_encoded = kept.encoded if kept else None
+        analysis = analyze(site, records, numbers, kept, earlier)
+        kept_encoded, kept_token = (kept.encoded, kept.token) if kept else (None, None)
+        kept_shards = kept_encoded.shards if kept_encoded else None
         del kept  # its postings, once patched, are garbage
         docs, postings = analysis.docs, analysis.postings
         _return_free_memory()
@@ -75,11 +76,16 @@ def write_search(site: Site) -> None:
         clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         docs_folder = f"{DOCS_ROOT}{numbered}/"
-        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched)
-        if analysis.touched is None or analysis.touched:  # something changed: keep this build's corpus
-            cache.save(kept_corpus(analysis, static.encoded))
+        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched,
+                                    analysis.changes.entries if analysis.changes else None)
+        if kept_token is None or analysis.changes is None or not analysis.changes.small(static.digested_rows) or static.shards != kept_shards:
+            cache.save(kept_corpus(analysis, static.encoded))  # (its changes file is void: it names the corpus it patches)
+        else:
+            analysis.changes.entries = static.digested
+            if analysis.changes.differ(earlier):  # something changed since the last build
+                cache.save_changes(kept_token, analysis.changes)
         analyzed = analysis.analyzed
-        del kept_encoded, postings, analysis  # the whoosh writer has its own view of them
+        del kept_encoded, earlier, postings, analysis  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
         files = 0
         for name, key, make in static.files():
