@@ -302,11 +302,10 @@ def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlo
     kept_counts = np.zeros(len(terms), dtype=np.int64)
     kept_counts[old_number] = np.diff(postings.starts)
     kept_counts -= np.bincount(old_number[gone_terms], minlength=len(terms))
-    keep = np.ones(len(postings.doc), dtype=bool)
-    keep[gone] = False
-    doc = postings.doc[keep]  # the other columns are copied one at a time, below: less memory at once
     counts = kept_counts
     touched = {text for text, *_ in old_rows}
+    where = np.zeros(0, dtype=np.int64)
+    new_columns = [np.zeros(0, dtype=a.dtype) for a in (postings.doc, postings.field, postings.tf)]
     if block_terms:
         doc_field = block.doc_field.astype(np.int64)
         new_term = np.asarray([number_of[t] for t in block_terms], dtype=np.int64)[block.local]
@@ -316,26 +315,48 @@ def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlo
         new_term, new_doc, new_field, new_tf = new_term[order], new_doc[order], new_field[order], block.tf[order]
         new_rows = _described(terms, new_term, new_doc, new_field, new_tf, lengths)
         touched = {text for text, *_ in old_rows ^ new_rows}
-        # where each new row goes among the kept rows: within its term, before the first larger document
-        kept_starts = np.cumsum(kept_counts) - kept_counts
+        # where each new row goes among the old rows: within its term, before the first larger document
+        # (an old row of the same document is one of the removed)
+        old_starts = postings.starts[np.searchsorted(old_number, np.arange(len(terms)))]  # at its place among the old terms
+        old_sizes = np.zeros(len(terms), dtype=np.int64)
+        old_sizes[old_number] = np.diff(postings.starts)
         where = np.empty(len(new_term), dtype=np.int64)
         firsts = np.flatnonzero(np.r_[True, new_term[1:] != new_term[:-1]])
         for first, end in zip(firsts.tolist(), [*firsts[1:].tolist(), len(new_term)]):
-            low = int(kept_starts[new_term[first]])
-            high = low + int(kept_counts[new_term[first]])
-            where[first:end] = low + np.searchsorted(doc[low:high], new_doc[first:end])
-        doc = np.insert(doc, where, new_doc.astype(doc.dtype))
-        field = np.insert(postings.field[keep], where, new_field.astype(postings.field.dtype))
+            low = int(old_starts[new_term[first]])
+            high = low + int(old_sizes[new_term[first]])
+            where[first:end] = low + np.searchsorted(postings.doc[low:high], new_doc[first:end])
         tf_type = np.result_type(postings.tf.dtype, new_tf.dtype)
-        tf = np.insert(postings.tf[keep].astype(tf_type, copy=False), where, new_tf.astype(tf_type))
+        new_columns = [new_doc.astype(postings.doc.dtype), new_field.astype(postings.field.dtype), new_tf.astype(tf_type)]
         counts = kept_counts + np.bincount(new_term, minlength=len(terms))
-    else:
-        field, tf = postings.field[keep], postings.tf[keep]
+    doc, field, tf = _spliced([postings.doc, postings.field, postings.tf], gone, where, new_columns)
     present = counts > 0  # a term only the removed documents had is gone
     starts = np.zeros(int(present.sum()) + 1, dtype=np.int64)
     np.cumsum(counts[present], out=starts[1:])
     return Postings(doc_count=doc_count, fields=postings.fields, terms=[t for t, p in zip(terms, present.tolist()) if p],
                     starts=starts, doc=doc, field=field, tf=tf, lengths=lengths), touched
+
+
+def _spliced(columns: list[np.ndarray], gone: np.ndarray, where: np.ndarray, new: list[np.ndarray]) -> list[np.ndarray]:
+    """Each of ``columns`` without the rows ``gone`` and with the rows of ``new``'s column put before
+    its rows ``where`` (both ascending): one copy of each column, run by run, where removing rows by
+    a mask and inserting others took three."""
+    size = len(columns[0])
+    bounds = np.unique(np.concatenate([[0, size], gone, gone + 1, where])).tolist()
+    first_new = np.searchsorted(where, bounds, side="left").tolist()  # the new rows that go before each bound
+    is_gone = np.zeros(size + 1, dtype=bool)
+    is_gone[gone] = True
+    out = []
+    for column, inserted in zip(columns, new):
+        pieces = []
+        for k in range(len(bounds) - 1):
+            low, high = bounds[k], bounds[k + 1]
+            pieces.append(inserted[first_new[k]:first_new[k + 1]])
+            if not is_gone[low]:
+                pieces.append(column[low:high])
+        pieces.append(inserted[first_new[-1]:])  # after the last old row
+        out.append(np.concatenate(pieces).astype(np.result_type(column.dtype, inserted.dtype), copy=False))
+    return out
 
 
 def _described(terms: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
