@@ -149,6 +149,18 @@ def analyze(site: Site, records: list[Record], numbers: list[int], kept: Corpus 
     return Analysis([by_number[n] for n in sorted(by_number)], postings, made_from, len(added), touched, changes)
 
 
+def last_numbers(kept: Corpus | None, earlier: CorpusChanges | None) -> dict[str, int] | None:
+    """Record id → document number in the last build (the kept corpus's, changed as ``earlier`` says):
+    numbering 20,000 ids again costs more than this."""
+    if kept is None:
+        return None
+    earlier = earlier or CorpusChanges.none()
+    gone = set(earlier.removed)
+    numbers = {i: n for i, (n, _) in kept.made_from.items() if n not in gone}
+    numbers.update((i, n) for i, (n, _) in earlier.made_from.items())
+    return numbers
+
+
 def _analyze_all(site: Site, records: list[Record], numbers: list[int], made_from) -> Analysis:
     docs: list[SearchDoc] = []
 

@@ -124,10 +124,16 @@ def document_numbers(ids: list[str]) -> list[int]:
     return numbers.tolist()
 
 
-def numbered_records(site: Site) -> tuple[list[Record], list[int]]:
-    """The public records in document order, and their document numbers (ascending)."""
+def numbered_records(site: Site, known: dict[str, int] | None = None) -> tuple[list[Record], list[int]]:
+    """The public records in document order, and their document numbers (ascending): ``known``'s
+    if it numbers exactly these records' ids (the last build's, ``corpus.last_numbers``), else
+    ``document_numbers`` (a function of the set of ids: the same ids, the same numbers)."""
     records = list(site.publication.records)
-    numbers = document_numbers([r.id for r in records])
+    ids = [r.id for r in records]
+    if known is not None and len(known) == len(ids) and all(i in known for i in ids):
+        numbers = [known[i] for i in ids]
+    else:
+        numbers = document_numbers(ids)
     order = sorted(range(len(records)), key=numbers.__getitem__)
     return [records[k] for k in order], [numbers[k] for k in order]
 

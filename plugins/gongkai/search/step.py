@@ -11,7 +11,7 @@ from ..records import RECORD_TYPES, Record
 from ..site import Site
 from ..workers import fork_child
 from .analysis import reuse_folding
-from .corpus import analyze, kept_corpus
+from .corpus import analyze, kept_corpus, last_numbers
 from .documents import KIND_ORDER, SearchDoc, numbered_records, search_documents
 from .folders import final_output, whoosh_dir
 from .index import Replacement, documents_to_replace, index_state, write_whoosh
@@ -49,20 +49,30 @@ def write_search(site: Site) -> None:
     cpu_started, child_cpu_started = time.process_time(), _children_cpu()
     vocab = site.publication.vocab
     writer = None
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    kept_as = None
     try:
-        records, numbers = numbered_records(site)
-        numbered = numbering(len(records))
         cache = corpus_cache(site)
         kept, earlier = cache.load()
         if kept:
             reuse_folding(kept.folding)
+        lap("loading the corpus")
+        records, numbers = numbered_records(site, last_numbers(kept, earlier))
+        numbered = numbering(len(records))
+        lap("numbering")
         analysis = analyze(site, records, numbers, kept, earlier)
         kept_encoded, kept_token = (kept.encoded, kept.token) if kept else (None, None)
         kept_shards = kept_encoded.shards if kept_encoded else None
         del kept  # its postings, once patched, are garbage
         docs, postings = analysis.docs, analysis.postings
         _return_free_memory()
-        timings["analyze"] = time.perf_counter() - clock
+        lap("analyze")
 
         root = Path(site.output.root).resolve()
         whoosh_target = whoosh_dir(final_output(root))
@@ -72,18 +82,22 @@ def write_search(site: Site) -> None:
         changes = documents_to_replace(whoosh_target, state)
         replace = None if changes is None else _replacement(site, by_number, *changes)
         writer = fork_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
+        lap("forking the whoosh writer")
 
-        clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         docs_folder = f"{DOCS_ROOT}{numbered}/"
         static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched,
                                     analysis.changes.entries if analysis.changes else None)
+        lap("encoding")
         if kept_token is None or analysis.changes is None or not analysis.changes.small(static.digested_rows) or static.shards != kept_shards:
             cache.save(kept_corpus(analysis, static.encoded))  # (its changes file is void: it names the corpus it patches)
+            kept_as = "whole"
         else:
             analysis.changes.entries = static.digested
             if analysis.changes.differ(earlier):  # something changed since the last build
                 cache.save_changes(kept_token, analysis.changes)
+                kept_as = "changes"
+        lap("keeping the corpus")
         analyzed = analysis.analyzed
         del kept_encoded, earlier, postings, analysis  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
@@ -96,9 +110,10 @@ def write_search(site: Site) -> None:
         terms, shards = static.terms, static.shards
         del static
         _return_free_memory()
+        lap("index files")
         # a forked writer of these would overlap the analysis's peak memory (260 MB more at 20,000)
         files += _write_doc_files(site, docs_folder, docs, by_number)
-        timings["static index"] = time.perf_counter() - clock
+        lap("document files")
         _render_page(site, base, labels)
     except BaseException:
         if writer is not None:  # a failed build leaves the previous whoosh index as it was
@@ -125,6 +140,7 @@ def write_search(site: Site) -> None:
             "static_files": files,
             "whoosh_dir": str(whoosh_target),
             "whoosh_replaced": None if replace is None else replace.count(),
+            "corpus_kept": kept_as,
             "seconds": timings,
         }
 
