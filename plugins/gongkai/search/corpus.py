@@ -94,10 +94,10 @@ class CorpusChanges:
     def none(cls) -> "CorpusChanges":
         return cls({}, [], None, [], {})
 
-    def small(self, rows: int) -> bool:
-        """Whether these changes, whose terms have ``rows`` postings, are worth keeping apart from the
-        corpus (each build analyzes, patches and digests them again), rather than in it."""
-        return len(self.made_from) + len(self.removed) <= FOLD_DOCUMENTS and rows <= FOLD_ROWS
+    def small(self) -> bool:
+        """Whether these changes are few enough to keep apart from the corpus (each build patches them
+        in again), rather than in it."""
+        return len(self.made_from) + len(self.removed) <= FOLD_DOCUMENTS
 
     def differ(self, earlier: "CorpusChanges | None") -> bool:
         """Whether these are other documents than the ``earlier`` changes' (the last build's)."""
