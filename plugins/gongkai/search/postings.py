@@ -339,23 +339,32 @@ def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlo
 
 def _spliced(columns: list[np.ndarray], gone: np.ndarray, where: np.ndarray, new: list[np.ndarray]) -> list[np.ndarray]:
     """Each of ``columns`` without the rows ``gone`` and with the rows of ``new``'s column put before
-    its rows ``where`` (both ascending): one copy of each column, run by run, where removing rows by
-    a mask and inserting others took three."""
+    its rows ``where`` (both ascending), in one copy of each column.
+
+    The kept rows move by as many rows as were put in before them less those taken out; a stretch
+    of rows moving alike is copied at once, the taken-out rows within it too (their places are the
+    put-in rows', written last). An edit puts a record's rows where its old ones were, so most of
+    the corpus is one stretch.
+    """
     size = len(columns[0])
-    bounds = np.unique(np.concatenate([[0, size], gone, gone + 1, where])).tolist()
-    first_new = np.searchsorted(where, bounds, side="left").tolist()  # the new rows that go before each bound
+    bounds = np.unique(np.concatenate([[0, size], gone, gone + 1, where]))
+    low, high = bounds[:-1], bounds[1:]
     is_gone = np.zeros(size + 1, dtype=bool)
     is_gone[gone] = True
+    kept = ~is_gone[low]  # the pieces between bounds are single removed rows or runs of kept ones
+    low, high = low[kept], high[kept]
+    shift = np.searchsorted(where, low, side="right") - np.searchsorted(gone, low, side="left")
+    first = np.flatnonzero(np.r_[True, shift[1:] != shift[:-1]]) if len(shift) else np.zeros(0, dtype=np.int64)
+    last = np.r_[first[1:], len(low)] - 1
+    stretches = list(zip(low[first].tolist(), high[last].tolist(), shift[first].tolist()))
+    new_at = where - np.searchsorted(gone, where, side="left") + np.arange(len(where))
     out = []
     for column, inserted in zip(columns, new):
-        pieces = []
-        for k in range(len(bounds) - 1):
-            low, high = bounds[k], bounds[k + 1]
-            pieces.append(inserted[first_new[k]:first_new[k + 1]])
-            if not is_gone[low]:
-                pieces.append(column[low:high])
-        pieces.append(inserted[first_new[-1]:])  # after the last old row
-        out.append(np.concatenate(pieces).astype(np.result_type(column.dtype, inserted.dtype), copy=False))
+        spliced = np.empty(size - len(gone) + len(where), dtype=np.result_type(column.dtype, inserted.dtype))
+        for start, end, by in stretches:
+            spliced[start + by:end + by] = column[start:end]
+        spliced[new_at] = inserted
+        out.append(spliced)
     return out
 
 
