@@ -113,6 +113,11 @@ def test_patched_postings_are_merged_postings():
         rows = lambda p, i: [(int(d), int(f), int(n)) for d, f, n in zip(*(a[p.starts[i]:p.starts[i + 1]] for a in (p.doc, p.field, p.tf)))]
         assert rows(before, old) == rows(clean, new), t
     assert unchanged <= set(clean.terms)
+    only = merged({7: docs[sorted(docs)[0]]})  # every row removed, others put in
+    block = analyze_block({"title": ["江中市"], "body": ["交通局"]})
+    patched, touched = replace_documents(only, [7], block, [7])
+    clean = merged({7: {"title": "江中市", "body": "交通局"}})
+    assert patched.terms == clean.terms and all(np.array_equal(getattr(patched, n), getattr(clean, n)) for n in ("starts", "doc", "field", "tf"))
 
 
 # --- the static index against whoosh --------------------------------------------------------------

@@ -354,9 +354,11 @@ def _spliced(columns: list[np.ndarray], gone: np.ndarray, where: np.ndarray, new
     kept = ~is_gone[low]  # the pieces between bounds are single removed rows or runs of kept ones
     low, high = low[kept], high[kept]
     shift = np.searchsorted(where, low, side="right") - np.searchsorted(gone, low, side="left")
-    first = np.flatnonzero(np.r_[True, shift[1:] != shift[:-1]]) if len(shift) else np.zeros(0, dtype=np.int64)
-    last = np.r_[first[1:], len(low)] - 1
-    stretches = list(zip(low[first].tolist(), high[last].tolist(), shift[first].tolist()))
+    stretches = []  # (first row, end, by how many rows they move)
+    if len(low):  # (every row may be removed)
+        first = np.flatnonzero(np.r_[True, shift[1:] != shift[:-1]])
+        last = np.r_[first[1:], len(low)] - 1
+        stretches = list(zip(low[first].tolist(), high[last].tolist(), shift[first].tolist()))
     new_at = where - np.searchsorted(gone, where, side="left") + np.arange(len(where))
     out = []
     for column, inserted in zip(columns, new):

@@ -316,9 +316,10 @@ def _postings_digests(postings: Postings, terms: np.ndarray, counts: np.ndarray,
     from (document, field, frequency, the field's one-byte length)."""
     rows = _rows_of(postings, terms, counts)
     doc, field = postings.doc[rows].astype(np.int64), postings.field[rows].astype(np.int64)
-    packed = np.stack([doc << 10 | field << 8 | length_bytes[doc, field], postings.tf[rows].astype(np.int64)], axis=1)
+    # one int64 per posting: document (< 2**20), field, length byte, frequency (< 2**32)
+    packed = (doc << 10 | field << 8 | length_bytes[doc, field]) << 32 | postings.tf[rows].astype(np.int64)
     data = memoryview(packed.tobytes())
-    ends = (np.cumsum(counts) * 16).tolist()
+    ends = (np.cumsum(counts) * 8).tolist()
     return [hashlib.blake2b(data[start:end], digest_size=16).digest() for start, end in zip([0, *ends[:-1]], ends)]
 
 
