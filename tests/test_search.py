@@ -107,7 +107,7 @@ def test_patched_postings_are_merged_postings():
     for name in ("starts", "doc", "field", "tf"):
         assert np.array_equal(getattr(patched, name), getattr(clean, name)), name
     assert np.array_equal(patched.lengths[:len(clean.lengths)], clean.lengths) and not patched.lengths[len(clean.lengths):].any()
-    unchanged = set(before.terms) - touched
+    unchanged = set(before.terms) - touched.keys()
     for t in unchanged & set(clean.terms):  # an untouched term's rows are as they were
         old, new = before.terms.index(t), clean.terms.index(t)
         rows = lambda p, i: [(int(d), int(f), int(n)) for d, f, n in zip(*(a[p.starts[i]:p.starts[i + 1]] for a in (p.doc, p.field, p.tf)))]

@@ -13,9 +13,9 @@ numbering (``kept.CorpusCache``), two files:
   their snippets), the postings of the whole corpus, each term's encoded
   entry and shard with each shard file's key (``shards.EncodedTerms``);
 - ``search-corpus-changes.pickle``, what differs from it since
-  (``CorpusChanges``, kilobytes): the analysis of the records changed since,
-  and the entries of the terms whose postings that changes, each under a
-  digest of the postings it was encoded from.
+  (``CorpusChanges``, kilobytes to a few megabytes): the analysis of the
+  records changed since, and the entries of the terms whose postings that
+  changes, each under a digest of the rows taken out of and put into them.
 
 A rebuild compares numbers and digests with the corpus: the documents of
 records removed, edited or renumbered since are taken out of its postings,
@@ -25,8 +25,8 @@ analyzed (``postings.replace_documents``); only the entries of the terms
 whose postings differ from the corpus's and from the changes' are encoded
 again, and only their shards joined and hashed (``shards.encode_postings``).
 The build then writes the changes file, or, once more than
-``FOLD_DOCUMENTS`` documents or ``FOLD_ROWS`` postings differ (or the shard
-count changed), the corpus whole and no changes. The output is a clean
+``FOLD_DOCUMENTS`` documents differ (or the shard count changed), the corpus
+whole and no changes. The output is a clean
 build's, byte for byte (``tests/test_search.py``, ``tests/test_safety.py``).
 """
 
@@ -44,11 +44,9 @@ from .shards import EncodedTerms
 
 ANALYZE_DOCS = 128
 """A clean build analyzes this many documents at a time (bounds the memory of one analysis)."""
-FOLD_DOCUMENTS = 64
-FOLD_ROWS = 1 << 20
-"""Past this many documents changed since the kept corpus, or postings of the terms they change (each
-build digests them all, ≈0.1 s per million), the corpus is written whole again (≈0.3–0.7 s) instead
-of the changes."""
+FOLD_DOCUMENTS = 32
+"""Past this many documents changed since the kept corpus (each build patches them in again), the
+corpus is written whole again (≈0.3–0.7 s) instead of the changes."""
 
 
 @dataclass
@@ -89,7 +87,8 @@ class CorpusChanges:
     removed: list[int]
     """The corpus's documents that are not in this build (removed, edited or renumbered since)."""
     entries: dict[str, tuple[bytes, bytes]]
-    """Term → (digest of its postings, its entry), for the terms whose postings differ from the corpus's."""
+    """Term → (digest of how its postings differ from the corpus's, its entry), for the terms whose
+    postings differ (``postings.replace_documents``)."""
 
     @classmethod
     def none(cls) -> "CorpusChanges":
@@ -115,8 +114,9 @@ class Analysis:
     made_from: dict[str, tuple[int, str | None]]
     analyzed: int
     """How many records were analyzed."""
-    touched: set[str] | None
-    """The terms whose postings changed since the kept corpus; None when there was none to patch."""
+    touched: dict[str, bytes] | None
+    """The terms whose postings changed since the kept corpus, each with a digest of how; None when
+    there was none to patch."""
     changes: CorpusChanges | None = None
     """What differs from the kept corpus (its ``entries`` still those of the last build); None when there was none."""
 
@@ -143,7 +143,7 @@ def analyze(site: Site, records: list[Record], numbers: list[int], kept: Corpus 
     changes = CorpusChanges({d.id: made_from[d.id] for d in block_docs}, [d._replace(snippet=None) for d in block_docs],
                             join_blocks(parts) if parts else None, removed, earlier.entries)
     if not block_docs and not removed:
-        return Analysis(kept.docs, kept.postings, made_from, 0, set(), changes)
+        return Analysis(kept.docs, kept.postings, made_from, 0, {}, changes)
     postings, touched = replace_documents(kept.postings, removed, changes.block, [d.n for d in block_docs])
     gone = set(removed)
     by_number = {d.n: d for d in kept.docs if d.n not in gone} | {d.n: d for d in block_docs}

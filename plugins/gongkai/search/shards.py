@@ -228,20 +228,20 @@ def _shard_name(shard: int) -> str:
     return f"t/{shard:x}.bin"
 
 
-def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touched: set[str] | None = None,
-                    known: dict[str, tuple[bytes, bytes]] | None = None, digest_rows: int = 0
+def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touched: dict[str, bytes] | None = None,
+                    known: dict[str, tuple[bytes, bytes]] | None = None
                     ) -> tuple[EncodedTerms, dict[str, bytes], dict[str, tuple[bytes, bytes]] | None]:
     """Every term's entry and shard, the bytes of the shard files that changed (every one without
-    ``kept``), and, with ``known``, each ``touched`` term's (postings digest, entry), unless they
-    have more than ``digest_rows`` postings (then None: digesting them would cost more than it saves).
+    ``kept``), and, with ``known``, each ``touched`` term's (digest, entry).
 
     ``kept`` is what an earlier build encoded (taken over and changed in place), and ``touched`` the
-    terms whose postings changed since (``postings.replace_documents``): only those are encoded
-    again, unless ``known`` holds an entry encoded from the same postings (by digest), and only their
-    shards joined and hashed again, unless the shard count changes. Without them every term is.
+    terms whose postings changed since, each with a digest of how (``postings.replace_documents``):
+    only those are encoded again, unless ``known`` holds an entry encoded under the same digest, and
+    only their shards joined and hashed again, unless the shard count changes. Without them every
+    term is.
     """
     if kept is None or touched is None:
-        kept, touched = EncodedTerms({}, {}, 0, {}, 0), set(postings.terms)
+        kept, touched, known = EncodedTerms({}, {}, 0, {}, 0), dict.fromkeys(postings.terms, b""), None
     entries = kept.entries
     changed_shards = set()
     for text in touched:  # a touched term may be gone (only removed documents had it)
@@ -252,8 +252,6 @@ def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touche
     length_bytes = postings.length_bytes()
     sizes = np.diff(postings.starts)[encode] if encode else np.zeros(0, dtype=np.int64)
     cut = np.searchsorted(np.cumsum(sizes), np.arange(ENCODE_ROWS, int(sizes.sum()) + ENCODE_ROWS, ENCODE_ROWS))
-    if known is not None and sizes.sum() > digest_rows:
-        known = None
     digested: dict[str, tuple[bytes, bytes]] | None = None if known is None else {}
     for low, high in zip([0, *cut.tolist()], [*cut.tolist(), len(encode)]):
         part = np.asarray(encode[low:high], dtype=np.int64)
@@ -261,15 +259,14 @@ def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touche
             continue
         counts = sizes[low:high]
         texts = [postings.terms[t] for t in part.tolist()]
-        digests = _postings_digests(postings, part, counts, length_bytes) if known is not None else None
-        again = [digests is not None and known.get(text, (None,))[0] == digests[k] for k, text in enumerate(texts)]
+        again = [known is not None and known.get(text, (None,))[0] == touched[text] for text in texts]
         fresh = ~np.asarray(again, dtype=bool)
         made = iter(_encode_part(postings, part[fresh], counts[fresh], length_bytes))
         for k, text in enumerate(texts):
             entries[text] = entry = known[text][1] if again[k] else next(made)
             kept.size += len(entry)
             if digested is not None:
-                digested[text] = (digests[k], entry)
+                digested[text] = (touched[text], entry)
     shards = 1
     while kept.size / shards > SHARD_BYTES:
         shards *= 2
@@ -309,18 +306,6 @@ def _encode_part(postings: Postings, terms: np.ndarray, counts: np.ndarray, leng
     rows = _rows_of(postings, terms, counts)
     return _encode_terms([postings.terms[t] for t in terms.tolist()], np.repeat(np.arange(len(terms)), counts),
                          postings.doc[rows], postings.field[rows], postings.tf[rows], length_bytes)
-
-
-def _postings_digests(postings: Postings, terms: np.ndarray, counts: np.ndarray, length_bytes: np.ndarray) -> list[bytes]:
-    """A digest of each of ``terms``' postings (``counts`` of them): of all that its entry is encoded
-    from (document, field, frequency, the field's one-byte length)."""
-    rows = _rows_of(postings, terms, counts)
-    doc, field = postings.doc[rows].astype(np.int64), postings.field[rows].astype(np.int64)
-    # one int64 per posting: document (< 2**20), field, length byte, frequency (< 2**32)
-    packed = (doc << 10 | field << 8 | length_bytes[doc, field]) << 32 | postings.tf[rows].astype(np.int64)
-    data = memoryview(packed.tobytes())
-    ends = (np.cumsum(counts) * 8).tolist()
-    return [hashlib.blake2b(data[start:end], digest_size=16).digest() for start, end in zip([0, *ends[:-1]], ends)]
 
 
 def _encode_terms(texts: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
@@ -376,8 +361,7 @@ class StaticIndex:
     term_list: list[str]
     """Every term, in order (an unchanged shard is joined from it only if its file must be made again)."""
     digested: dict[str, tuple[bytes, bytes]] | None
-    """With ``known`` entries: each touched term's (postings digest, entry), unless there were too
-    many postings to digest (``encode_postings``)."""
+    """With ``known`` entries: each touched term's (digest, entry) (``encode_postings``)."""
 
     @property
     def shards(self) -> int:
@@ -467,13 +451,13 @@ def _version(numbered: str, shards: int) -> str:
 
 def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_labels: dict[str, str],
                        numbered: str, docs_folder: str, kept: EncodedTerms | None = None,
-                       touched: set[str] | None = None, known: dict[str, tuple[bytes, bytes]] | None = None,
-                       digest_rows: int = 0) -> StaticIndex:
+                       touched: dict[str, bytes] | None = None, known: dict[str, tuple[bytes, bytes]] | None = None
+                       ) -> StaticIndex:
     """The term shards and ``meta.json`` of the static index, in memory (what an earlier build ``kept``
     is taken for the terms not ``touched`` since, and ``known`` entries of the same postings:
     ``encode_postings``); a ``doc_file`` per document
     (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
-    encoded, made, digested = encode_postings(postings, kept, touched, known, digest_rows)
+    encoded, made, digested = encode_postings(postings, kept, touched, known)
     groups, made["facets.bin"] = _facets(docs, vocab)
     meta = _meta(docs, vocab, kind_labels, postings, encoded.shards, groups)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/

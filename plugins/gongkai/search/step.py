@@ -11,7 +11,7 @@ from ..records import RECORD_TYPES, Record
 from ..site import Site
 from ..workers import fork_child
 from .analysis import reuse_folding
-from .corpus import FOLD_ROWS, analyze, kept_corpus, last_numbers
+from .corpus import analyze, kept_corpus, last_numbers
 from .documents import KIND_ORDER, SearchDoc, numbered_records, search_documents
 from .folders import final_output, whoosh_dir
 from .index import Replacement, documents_to_replace, index_state, write_whoosh
@@ -87,7 +87,7 @@ def write_search(site: Site) -> None:
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         docs_folder = f"{DOCS_ROOT}{numbered}/"
         static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched,
-                                    analysis.changes.entries if analysis.changes else None, FOLD_ROWS)
+                                    analysis.changes.entries if analysis.changes else None)
         lap("encoding")
         if kept_token is None or static.digested is None or not analysis.changes.small() or static.shards != kept_shards:
             cache.save(kept_corpus(analysis, static.encoded))  # (its changes file is void: it names the corpus it patches)
