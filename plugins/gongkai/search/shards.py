@@ -230,9 +230,10 @@ def _shard_name(shard: int) -> str:
 
 def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touched: dict[str, bytes] | None = None,
                     known: dict[str, tuple[bytes, bytes]] | None = None
-                    ) -> tuple[EncodedTerms, dict[str, bytes], dict[str, tuple[bytes, bytes]] | None]:
+                    ) -> tuple[EncodedTerms, dict[str, bytes], dict[str, tuple[bytes, bytes]] | None, int]:
     """Every term's entry and shard, the bytes of the shard files that changed (every one without
-    ``kept``), and, with ``known``, each ``touched`` term's (digest, entry).
+    ``kept``), with ``known`` each ``touched`` term's (digest, entry), and how many postings the
+    touched terms have.
 
     ``kept`` is what an earlier build encoded (taken over and changed in place), and ``touched`` the
     terms whose postings changed since, each with a digest of how (``postings.replace_documents``):
@@ -290,7 +291,7 @@ def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touche
         if parts:  # a shard whose terms are all gone is no file
             files[name] = b"".join(parts)
             kept.keys[name] = hashlib.sha256(files[name]).hexdigest()
-    return kept, files, digested
+    return kept, files, digested, int(sizes.sum())
 
 
 def _rows_of(postings: Postings, terms: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -362,6 +363,8 @@ class StaticIndex:
     """Every term, in order (an unchanged shard is joined from it only if its file must be made again)."""
     digested: dict[str, tuple[bytes, bytes]] | None
     """With ``known`` entries: each touched term's (digest, entry) (``encode_postings``)."""
+    touched_rows: int
+    """How many postings the touched terms have."""
 
     @property
     def shards(self) -> int:
@@ -457,12 +460,12 @@ def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_la
     is taken for the terms not ``touched`` since, and ``known`` entries of the same postings:
     ``encode_postings``); a ``doc_file`` per document
     (written into the site folder ``docs_folder``, beside ``search/index/``) is the rest."""
-    encoded, made, digested = encode_postings(postings, kept, touched, known)
+    encoded, made, digested, touched_rows = encode_postings(postings, kept, touched, known)
     groups, made["facets.bin"] = _facets(docs, vocab)
     meta = _meta(docs, vocab, kind_labels, postings, encoded.shards, groups)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
     made["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return StaticIndex(_version(numbered, encoded.shards), made, encoded, postings.terms, digested)
+    return StaticIndex(_version(numbered, encoded.shards), made, encoded, postings.terms, digested, touched_rows)
 
 
 Combo = tuple[tuple[int, int, int], ...]

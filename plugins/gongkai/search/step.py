@@ -89,7 +89,7 @@ def write_search(site: Site) -> None:
         static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched,
                                     analysis.changes.entries if analysis.changes else None)
         lap("encoding")
-        if kept_token is None or static.digested is None or not analysis.changes.small() or static.shards != kept_shards:
+        if kept_token is None or static.digested is None or not analysis.changes.small(static.touched_rows) or static.shards != kept_shards:
             cache.save(kept_corpus(analysis, static.encoded))  # (its changes file is void: it names the corpus it patches)
             kept_as = "whole"
         else:
