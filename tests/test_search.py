@@ -107,12 +107,17 @@ def test_patched_postings_are_merged_postings():
     for name in ("starts", "doc", "field", "tf"):
         assert np.array_equal(getattr(patched, name), getattr(clean, name)), name
     assert np.array_equal(patched.lengths[:len(clean.lengths)], clean.lengths) and not patched.lengths[len(clean.lengths):].any()
-    unchanged = set(before.terms) - touched
+    unchanged = set(before.terms) - touched.keys()
     for t in unchanged & set(clean.terms):  # an untouched term's rows are as they were
         old, new = before.terms.index(t), clean.terms.index(t)
         rows = lambda p, i: [(int(d), int(f), int(n)) for d, f, n in zip(*(a[p.starts[i]:p.starts[i + 1]] for a in (p.doc, p.field, p.tf)))]
         assert rows(before, old) == rows(clean, new), t
     assert unchanged <= set(clean.terms)
+    only = merged({7: docs[sorted(docs)[0]]})  # every row removed, others put in
+    block = analyze_block({"title": ["江中市"], "body": ["交通局"]})
+    patched, touched = replace_documents(only, [7], block, [7])
+    clean = merged({7: {"title": "江中市", "body": "交通局"}})
+    assert patched.terms == clean.terms and all(np.array_equal(getattr(patched, n), getattr(clean, n)) for n in ("starts", "doc", "field", "tf"))
 
 
 # --- the static index against whoosh --------------------------------------------------------------
@@ -177,14 +182,18 @@ def test_an_edit_rewrites_only_what_it_touches(tmp_path):
     assert after.keys() < added.keys()
 
 
-def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fold_documents", [64, 1])
+def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch, fold_documents):
     """A rebuild takes the analysis of unchanged records and the encoded entries of unchanged terms from
-    the build cache; after edits, an addition and a removal its search files are a clean build's.
+    the build cache (the kept corpus and the changes since it, or, past ``FOLD_DOCUMENTS`` changed
+    documents, the corpus written again); after edits, an addition and a removal its search files are
+    a clean build's; a changes file that is torn or belongs to another corpus is ignored.
     whoosh's index is updated in place (edited, added and removed records' documents) while few
     documents are deleted, and its ranking is then a clean build's; past ``MAX_STALE_SHARE`` it is
     written whole and its scores are a clean build's too."""
     monkeypatch.setattr("gongkai.search.shards.ENCODE_ROWS", 16)  # several batches of terms to encode even for a few records
     monkeypatch.setattr("gongkai.search.index.MAX_STALE_SHARE", 0.2)  # two of twelve
+    monkeypatch.setattr("gongkai.search.corpus.FOLD_DOCUMENTS", fold_documents)
     data = new_data_dir(tmp_path / "data")
     topics = ["交通运输安全", "应急管理值班", "生态环境保护", "住房公积金", "教育经费使用", "水利工程建设",
               "食品药品监管", "安全生产检查", "扶贫资金管理", "城市规划审批", "国有资产处置", "公共卫生防疫"]
@@ -212,6 +221,8 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
         (lambda: write_record(data, "case", case_record("t-cache-new", title="新增记录通报")), 1),  # added: nothing stale
         (lambda: files[8].unlink(), 1),  # the second stale document
         (edit(5, "水利工程建设整改情况三通报"), None),  # a third: past the share
+        (lambda: (tmp_path / "cache" / "search-corpus-changes.pickle").write_bytes(b"torn"), 0),
+        (edit(3, "住房公积金整改情况再通报"), 1),
     ]
     for step, (change, replaced) in enumerate(changes):
         held = tmp_path / f"held-{step}"  # the live index's files themselves (hard links): never written again
@@ -222,7 +233,10 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
             previous[f.name] = f.read_bytes()
         change()
         rebuild()
-        assert report["search"]["documents_analyzed"] == (0 if step in (0, 6) else 1)  # a removal analyzes nothing
+        # a removal analyzes nothing; without the changes file, every record changed since the corpus is analyzed again
+        # (with fold_documents 1 the corpus was written again by the step before, so none)
+        analyzed = {0: 0, 6: 0, 8: 0 if fold_documents == 1 else 3}
+        assert report["search"]["documents_analyzed"] == analyzed.get(step, 1)
         assert report["beside"] == beside
         assert report["search"]["whoosh_replaced"] == replaced
         assert {f.name: f.read_bytes() for f in held.iterdir()} == previous
@@ -234,6 +248,29 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch):
             assert [h.n for h in ours.hits] == [h.n for h in theirs.hits]
             if replaced is None:
                 assert [h.score for h in ours.hits] == [h.score for h in theirs.hits]
+
+
+def test_kept_corpus_file_keeps_arrays_and_ignores_torn_or_foreign_files(tmp_path):
+    """The kept corpus's file holds its arrays raw after the pickle; a file cut short, made under
+    another salt or written otherwise holds nothing (the build then analyzes every record)."""
+    import pickle
+
+    import numpy as np
+
+    from gongkai.search.kept import BuffersApart
+
+    path = tmp_path / "corpus.pickle"
+    value = {"doc": np.arange(100_000, dtype=np.int32), "lengths": np.ones((7, 3), dtype=np.int32), "terms": ["交通", "号"]}
+    BuffersApart(path, "salt").save(value)
+    back = BuffersApart(path, "salt").load()
+    assert back["terms"] == value["terms"] and all(np.array_equal(back[k], value[k]) for k in ("doc", "lengths"))
+    assert BuffersApart(path, "another salt").load() == {}
+    whole = path.read_bytes()
+    for size in (len(whole) - 1, len(whole) // 2, 40):
+        path.write_bytes(whole[:size])
+        assert BuffersApart(path, "salt").load() == {}
+    path.write_bytes(pickle.dumps("salt") + pickle.dumps(value))  # a plain pickle under the same salt
+    assert BuffersApart(path, "salt").load() == {}
 
 
 # --- the page in Chromium ----------------------------------------------------------------------

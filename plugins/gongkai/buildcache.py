@@ -12,7 +12,7 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = (ROOT / "plugins" / "gongkai", ROOT / "theme")
@@ -72,16 +72,23 @@ class PickleCache:
             with open(self.path, "rb") as source:
                 if pickle.load(source) != self.salt:
                     return {}
-                return pickle.load(source)
+                return self._read_value(source)
         except _UNREADABLE:
             return {}
+
+    def _read_value(self, source: BinaryIO) -> Any:
+        """The value after the salt (what ``_write_value`` wrote)."""
+        return pickle.load(source)
+
+    def _write_value(self, out: BinaryIO, value: Any) -> None:
+        pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
 
     def save(self, entries: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
         with open(temporary, "wb") as out:
             pickle.dump(self.salt, out, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(entries, out, protocol=pickle.HIGHEST_PROTOCOL)
+            self._write_value(out, entries)
         # The old file goes first: ext4 writes out a file renamed over another before the rename
         # returns (auto_da_alloc), 0.7 s for the 124 MB search corpus at 20,000 records. A build
         # killed in between leaves no cache, which only costs the next build time.

@@ -15,7 +15,6 @@ schema for anyone who queries it with whoosh's own parser.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -30,11 +29,14 @@ from .analysis import tokens as analyze
 from .documents import FIELDS, SearchDoc
 from .folders import whoosh_dir, whoosh_staging
 from ..build import _swap_in
+from ..buildcache import PickleCache
 from .postings import Postings
 
-STATE = "gongkai-state.json"
+STATE = "gongkai-state.pickle"
 """Beside whoosh's files: what the index holds (numbering, each document's record digest), so the next
 build can update it in place of writing it whole."""
+STATE_FORMAT = "index state 2"
+"""The salt of ``STATE`` (``buildcache.PickleCache``): a file of another format holds nothing."""
 MAX_STALE_SHARE = 0.02
 """An update leaves the replaced documents deleted but counted in whoosh's statistics (document count,
 field lengths, document frequencies) until the index is written whole: at most this share of them."""
@@ -96,13 +98,12 @@ class IndexState:
 
     @classmethod
     def read(cls, directory: Path) -> "IndexState | None":
-        try:
-            return cls(**json.loads((Path(directory) / STATE).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return None
+        # a pickle: the 2 MB of JSON it was took 0.08 s to read on every build at 20,000 records
+        state = PickleCache(Path(directory) / STATE, STATE_FORMAT).load()
+        return state if isinstance(state, cls) else None
 
     def write(self, directory: Path) -> None:
-        (Path(directory) / STATE).write_text(json.dumps(self.__dict__), encoding="utf-8")
+        PickleCache(Path(directory) / STATE, STATE_FORMAT).save(self)
 
 
 def index_state(docs: list[SearchDoc], numbered: str, digests: dict[str, str], salt: str) -> IndexState:

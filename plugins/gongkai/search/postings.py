@@ -15,6 +15,7 @@ it touches.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -166,6 +167,32 @@ def analyze_block(texts: dict[str, list[str]]) -> AnalyzedBlock:
     return AnalyzedBlock(keys, list(words), _compact(local), _compact(doc_field), _compact(tf), lengths)
 
 
+def join_blocks(parts: list[tuple[AnalyzedBlock, list[int]]]) -> AnalyzedBlock:
+    """One block of the documents picked from each block (``(block, indices of its documents)``),
+    in the order given (at least one block): the analysis kept for the records changed since the kept corpus."""
+    words: dict[str, int] = {}
+    row_keys, doc_fields, tfs, lengths = [], [], [], []
+    taken = 0
+    for block, picked in parts:
+        keys = block.keys.astype(np.int64)
+        if block.words:  # the block's word numbers → the joined block's
+            word_numbers = np.asarray([words.setdefault(w, len(words)) for w in block.words], dtype=np.int64)
+            is_word = keys >= _WORD_BASE
+            keys[is_word] = word_numbers[keys[is_word] - _WORD_BASE] + _WORD_BASE
+        place = np.full(len(block.lengths), -1, dtype=np.int64)  # the block's document → its place in the joined one
+        place[picked] = np.arange(taken, taken + len(picked))
+        doc_field = block.doc_field.astype(np.int64)
+        rows = np.flatnonzero(place[doc_field >> 2] >= 0)
+        row_keys.append(keys[block.local[rows]])
+        doc_fields.append(place[doc_field[rows] >> 2] << 2 | doc_field[rows] & 3)
+        tfs.append(block.tf[rows].astype(np.int32))
+        lengths.append(block.lengths[picked])
+        taken += len(picked)
+    keys, local = np.unique(np.concatenate(row_keys), return_inverse=True)
+    return AnalyzedBlock(keys, list(words), _compact(local), _compact(np.concatenate(doc_fields)), _compact(np.concatenate(tfs)),
+                         np.concatenate(lengths).astype(np.int32))
+
+
 def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tuple[str, ...], doc_count: int) -> Postings:
     """The postings of blocks given with their documents' numbers (ascending within and across blocks),
     sorted by term text, document, field.
@@ -243,11 +270,12 @@ def _term_text(key: int, words: list[str]) -> str:
 
 
 def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlock | None, numbers: list[int]
-                      ) -> tuple[Postings, set[str]]:
+                      ) -> tuple[Postings, dict[str, bytes]]:
     """``postings`` without the documents numbered ``removed`` and with ``block``'s documents numbered
     ``numbers`` (each one new or removed), exactly as ``merge_blocks`` would make them from all
     documents; and the terms whose entries change (``shards.py``): those whose postings in these
-    documents differ, by frequency or by the document's quantized field length.
+    documents differ, by frequency or by the document's quantized field length, each with a digest
+    of what differs (``_touched``).
 
     Costs a few passes over the rows and no sort of them: the kept rows are in order already, and
     the block's few rows are inserted where they belong.
@@ -276,11 +304,10 @@ def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlo
     kept_counts = np.zeros(len(terms), dtype=np.int64)
     kept_counts[old_number] = np.diff(postings.starts)
     kept_counts -= np.bincount(old_number[gone_terms], minlength=len(terms))
-    keep = np.ones(len(postings.doc), dtype=bool)
-    keep[gone] = False
-    doc = postings.doc[keep]  # the other columns are copied one at a time, below: less memory at once
     counts = kept_counts
-    touched = {text for text, *_ in old_rows}
+    new_rows: set[tuple] = set()
+    where = np.zeros(0, dtype=np.int64)
+    new_columns = [np.zeros(0, dtype=a.dtype) for a in (postings.doc, postings.field, postings.tf)]
     if block_terms:
         doc_field = block.doc_field.astype(np.int64)
         new_term = np.asarray([number_of[t] for t in block_terms], dtype=np.int64)[block.local]
@@ -289,27 +316,72 @@ def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlo
         order = np.lexsort((new_field, new_doc, new_term))
         new_term, new_doc, new_field, new_tf = new_term[order], new_doc[order], new_field[order], block.tf[order]
         new_rows = _described(terms, new_term, new_doc, new_field, new_tf, lengths)
-        touched = {text for text, *_ in old_rows ^ new_rows}
-        # where each new row goes among the kept rows: within its term, before the first larger document
-        kept_starts = np.cumsum(kept_counts) - kept_counts
+        # where each new row goes among the old rows: within its term, before the first larger document
+        # (an old row of the same document is one of the removed)
+        old_starts = postings.starts[np.searchsorted(old_number, np.arange(len(terms)))]  # at its place among the old terms
+        old_sizes = np.zeros(len(terms), dtype=np.int64)
+        old_sizes[old_number] = np.diff(postings.starts)
         where = np.empty(len(new_term), dtype=np.int64)
         firsts = np.flatnonzero(np.r_[True, new_term[1:] != new_term[:-1]])
         for first, end in zip(firsts.tolist(), [*firsts[1:].tolist(), len(new_term)]):
-            low = int(kept_starts[new_term[first]])
-            high = low + int(kept_counts[new_term[first]])
-            where[first:end] = low + np.searchsorted(doc[low:high], new_doc[first:end])
-        doc = np.insert(doc, where, new_doc.astype(doc.dtype))
-        field = np.insert(postings.field[keep], where, new_field.astype(postings.field.dtype))
+            low = int(old_starts[new_term[first]])
+            high = low + int(old_sizes[new_term[first]])
+            where[first:end] = low + np.searchsorted(postings.doc[low:high], new_doc[first:end])
         tf_type = np.result_type(postings.tf.dtype, new_tf.dtype)
-        tf = np.insert(postings.tf[keep].astype(tf_type, copy=False), where, new_tf.astype(tf_type))
+        new_columns = [new_doc.astype(postings.doc.dtype), new_field.astype(postings.field.dtype), new_tf.astype(tf_type)]
         counts = kept_counts + np.bincount(new_term, minlength=len(terms))
-    else:
-        field, tf = postings.field[keep], postings.tf[keep]
+    doc, field, tf = _spliced([postings.doc, postings.field, postings.tf], gone, where, new_columns)
     present = counts > 0  # a term only the removed documents had is gone
     starts = np.zeros(int(present.sum()) + 1, dtype=np.int64)
     np.cumsum(counts[present], out=starts[1:])
     return Postings(doc_count=doc_count, fields=postings.fields, terms=[t for t, p in zip(terms, present.tolist()) if p],
-                    starts=starts, doc=doc, field=field, tf=tf, lengths=lengths), touched
+                    starts=starts, doc=doc, field=field, tf=tf, lengths=lengths), _touched(old_rows, new_rows)
+
+
+def _touched(old_rows: set[tuple], new_rows: set[tuple]) -> dict[str, bytes]:
+    """The terms whose rows differ, each with a digest of its rows taken out and put in: with the
+    postings patched the same, that says what the term's postings are (``shards.encode_postings``
+    takes an entry encoded earlier by it, where digesting the postings themselves would cost 0.1 s a
+    million)."""
+    rows: dict[str, tuple[list, list]] = {}
+    for side, described in enumerate((old_rows, new_rows)):
+        for text, *row in described:
+            rows.setdefault(text, ([], []))[side].append(row)
+    return {text: hashlib.blake2b(repr((sorted(out), sorted(into))).encode(), digest_size=16).digest()
+            for text, (out, into) in rows.items() if sorted(out) != sorted(into)}
+
+
+def _spliced(columns: list[np.ndarray], gone: np.ndarray, where: np.ndarray, new: list[np.ndarray]) -> list[np.ndarray]:
+    """Each of ``columns`` without the rows ``gone`` and with the rows of ``new``'s column put before
+    its rows ``where`` (both ascending), in one copy of each column.
+
+    The kept rows move by as many rows as were put in before them less those taken out; a stretch
+    of rows moving alike is copied at once, the taken-out rows within it too (their places are the
+    put-in rows', written last). An edit puts a record's rows where its old ones were, so most of
+    the corpus is one stretch.
+    """
+    size = len(columns[0])
+    bounds = np.unique(np.concatenate([[0, size], gone, gone + 1, where]))
+    low, high = bounds[:-1], bounds[1:]
+    is_gone = np.zeros(size + 1, dtype=bool)
+    is_gone[gone] = True
+    kept = ~is_gone[low]  # the pieces between bounds are single removed rows or runs of kept ones
+    low, high = low[kept], high[kept]
+    shift = np.searchsorted(where, low, side="right") - np.searchsorted(gone, low, side="left")
+    stretches = []  # (first row, end, by how many rows they move)
+    if len(low):  # (every row may be removed)
+        first = np.flatnonzero(np.r_[True, shift[1:] != shift[:-1]])
+        last = np.r_[first[1:], len(low)] - 1
+        stretches = list(zip(low[first].tolist(), high[last].tolist(), shift[first].tolist()))
+    new_at = where - np.searchsorted(gone, where, side="left") + np.arange(len(where))
+    out = []
+    for column, inserted in zip(columns, new):
+        spliced = np.empty(size - len(gone) + len(where), dtype=np.result_type(column.dtype, inserted.dtype))
+        for start, end, by in stretches:
+            spliced[start + by:end + by] = column[start:end]
+        spliced[new_at] = inserted
+        out.append(spliced)
+    return out
 
 
 def _described(terms: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,

@@ -3,7 +3,6 @@ whoosh index (the package docstring says how)."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -11,7 +10,8 @@ from ..facets import region_chains
 from ..records import RECORD_TYPES, Record
 from ..site import Site
 from ..workers import fork_child
-from .corpus import analyze, kept_corpus
+from .analysis import reuse_folding
+from .corpus import analyze, kept_corpus, last_numbers
 from .documents import KIND_ORDER, SearchDoc, numbered_records, search_documents
 from .folders import final_output, whoosh_dir
 from .index import Replacement, documents_to_replace, index_state, write_whoosh
@@ -49,17 +49,30 @@ def write_search(site: Site) -> None:
     cpu_started, child_cpu_started = time.process_time(), _children_cpu()
     vocab = site.publication.vocab
     writer = None
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
+    kept_as = None
     try:
-        records, numbers = numbered_records(site)
-        numbered = numbering(len(records))
         cache = corpus_cache(site)
-        kept = cache.load()
-        analysis = analyze(site, records, numbers, kept)
-        kept_entries = kept.entries if kept else None
+        kept, earlier = cache.load()
+        if kept:
+            reuse_folding(kept.folding)
+        lap("loading the corpus")
+        records, numbers = numbered_records(site, last_numbers(kept, earlier))
+        numbered = numbering(len(records))
+        lap("numbering")
+        analysis = analyze(site, records, numbers, kept, earlier)
+        kept_encoded, kept_token = (kept.encoded, kept.token) if kept else (None, None)
+        kept_shards = kept_encoded.shards if kept_encoded else None
         del kept  # its postings, once patched, are garbage
         docs, postings = analysis.docs, analysis.postings
         _return_free_memory()
-        timings["analyze"] = time.perf_counter() - clock
+        lap("analyze")
 
         root = Path(site.output.root).resolve()
         whoosh_target = whoosh_dir(final_output(root))
@@ -69,26 +82,38 @@ def write_search(site: Site) -> None:
         changes = documents_to_replace(whoosh_target, state)
         replace = None if changes is None else _replacement(site, by_number, *changes)
         writer = fork_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
+        lap("forking the whoosh writer")
 
-        clock = time.perf_counter()
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         docs_folder = f"{DOCS_ROOT}{numbered}/"
-        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_entries, analysis.touched)
-        if analysis.touched is None or analysis.touched:  # something changed: keep this build's corpus
-            cache.save(kept_corpus(analysis, static.entries))
+        static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched,
+                                    analysis.changes.entries if analysis.changes else None)
+        lap("encoding")
+        if kept_token is None or static.digested is None or not analysis.changes.small(static.touched_rows) or static.shards != kept_shards:
+            cache.save(kept_corpus(analysis, static.encoded))  # (its changes file is void: it names the corpus it patches)
+            kept_as = "whole"
+        else:
+            analysis.changes.entries = static.digested
+            if analysis.changes.differ(earlier):  # something changed since the last build
+                cache.save_changes(kept_token, analysis.changes)
+                kept_as = "changes"
+        lap("keeping the corpus")
         analyzed = analysis.analyzed
-        del kept_entries, postings, analysis  # the whoosh writer has its own view of them
+        del kept_encoded, earlier, postings, analysis  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
-        for name, data in sorted(static.files.items()):
+        files = 0
+        for name, key, make in static.files():
             # keyed by content: an edit rewrites only the files whose bytes it changes
-            site.output.write_keyed(base + name, hashlib.sha256(data).hexdigest(), lambda data=data: data)
-        files, size = len(static.files), sum(map(len, static.files.values()))
+            site.output.write_keyed(base + name, key, make)
+            files += 1
+        size = static.encoded.size + sum(len(data) for name, data in static.made.items() if not name.startswith("t/"))
         terms, shards = static.terms, static.shards
         del static
         _return_free_memory()
+        lap("index files")
         # a forked writer of these would overlap the analysis's peak memory (260 MB more at 20,000)
         files += _write_doc_files(site, docs_folder, docs, by_number)
-        timings["static index"] = time.perf_counter() - clock
+        lap("document files")
         _render_page(site, base, labels)
     except BaseException:
         if writer is not None:  # a failed build leaves the previous whoosh index as it was
@@ -115,6 +140,7 @@ def write_search(site: Site) -> None:
             "static_files": files,
             "whoosh_dir": str(whoosh_target),
             "whoosh_replaced": None if replace is None else replace.count(),
+            "corpus_kept": kept_as,
             "seconds": timings,
         }
 
