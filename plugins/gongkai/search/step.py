@@ -3,6 +3,7 @@ whoosh index (the package docstring says how)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -35,10 +36,11 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: di
             doc = search_documents(site, [records[doc.n]], [doc.n])[0][0]
         return doc_file(doc)
 
-    for doc in docs:
-        # (Without a digest, a Site made by hand, the file is keyed by its content.)
-        made_from = digests.get(doc.id) or make(doc).decode("utf-8")
-        site.write_keyed(f"{folder}{doc.n}.json", lambda doc=doc: make(doc), made_from)
+    # One digest of the global key, then each record's file digest (``Site.write_per_record``); without
+    # a digest (a Site made by hand) the file is keyed by its content.
+    salt = site.key("search document")[:24]
+    keys = [salt + (digests.get(doc.id) or hashlib.sha256(make(doc)).hexdigest())[:40] for doc in docs]
+    site.output.write_keyed_many([f"{folder}{doc.n}.json" for doc in docs], keys, lambda n: make(docs[n]))
     return len(docs)
 
 
