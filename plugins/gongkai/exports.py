@@ -266,6 +266,8 @@ JSON_LINE, CSV_LINE = 0, 1
 PARALLEL_THRESHOLD = 1000
 """From this many records to serialise (a clean build), forked workers share the work."""
 SHARES_PER_WORKER = 4
+SERIALISE_BATCH = 500
+"""Records serialised before their own JSON files are written."""
 
 
 def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> None:
@@ -273,12 +275,13 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
     schema = schema_of(site.publication.vocab)
     columns = {kind: csv_columns(kind, schema) for kind in KINDS}
     publisher, lines = Publisher(site), CsvLines()
-    json_lines: dict[str, bytes] = {}
-    for record, key in zip(records, keys):
-        data = publisher.record(record)
-        json_line = json_lines[record.id] = _json_text(data).encode("utf-8")
-        store.add(key, (json_line, lines.line(csv_row(data, columns[record.kind]))))
-    _write_record_files(site, records, lambda record: json_lines[record.id])
+    for start in range(0, len(records), SERIALISE_BATCH):  # (the lines of a batch only: 150 MB in all)
+        batch, json_lines = records[start:start + SERIALISE_BATCH], {}
+        for record, key in zip(batch, keys[start:start + SERIALISE_BATCH]):
+            data = publisher.record(record)
+            json_line = json_lines[record.id] = _json_text(data).encode("utf-8")
+            store.add(key, (json_line, lines.line(csv_row(data, columns[record.kind]))))
+        _write_record_files(site, batch, lambda record: json_lines[record.id])
 
 
 def _write_record_files(site: Site, records: list[Record], json_line: Callable[[Record], bytes]) -> None:
