@@ -47,14 +47,6 @@ class Fingerprinter:
             token = self._records[record.id] = f"R{record.id}:{self.digests.get(record.id) or record.model_dump_json()}"
         return token
 
-    def record_key(self, record: Record) -> str:
-        """A short key of the record's content alone: its file digest, cut (a record made by hand,
-        with no file, by a digest of its JSON)."""
-        digest = self.digests.get(record.id)
-        if digest is None:
-            digest = hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
-        return digest[:40]
-
     def of_records(self, records: Sequence[Record]) -> str:
         """What ``of`` says of a list of records, digested, without walking it generically.
 

@@ -77,8 +77,8 @@ def encode(salt: str, entries: Entries, derived: Callable[[Any], dict[str, Any]]
         summary = StoredRecord.summary_of(record)
         if derived is not None and not isinstance(record, StoredRecord):
             summary.update(derived(record))
-        stored[path] = (stat, replace(loaded, record=None), type(record) if not isinstance(record, StoredRecord)
-                        else record._record_class, summary, at, len(whole))
+        # (``__class__``: a stored record's is its record's)
+        stored[path] = (stat, replace(loaded, record=None), record.__class__, summary, at, len(whole))
         at += len(whole)
     summaries = pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
     return b"".join([pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL),

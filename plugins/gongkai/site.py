@@ -7,6 +7,7 @@ module is a plain function ``write_xxx(site)`` with nothing else to find.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -69,13 +70,18 @@ class Site:
         """Write ``make()`` at ``path``, or reuse the previous build's file if ``made_from`` is unchanged."""
         self.output.write_keyed(path, self.key(path, *made_from), make)
 
+    def per_record_keys(self, family: str, items: Sequence[Any], content: Callable[[Any], bytes]) -> list[str]:
+        """The keys of one file per record (``items`` have the record's ``id``) made from that record
+        alone: one digest of ``family`` and the global key, then the record's file digest, not a digest
+        per file (20,000 of them on every build). Without a file digest (a Site made by hand), a digest
+        of ``content(item)``."""
+        salt = self.key(family)[:24]
+        digests = self.fingerprints.digests
+        return [salt + (digests.get(item.id) or hashlib.sha256(content(item)).hexdigest())[:40] for item in items]
+
     def write_per_record(self, family: str, records: Sequence[Record], path_of: Callable[[Record], str],
                          make: Callable[[Record], str | bytes | bytearray | Pieces]) -> int:
         """``write_keyed`` for one file per record made from that record alone (its page, its JSON),
-        checked together: each is keyed by the record (``Fingerprinter.record_key``) after one digest of
-        ``family`` and the global key, not by a digest of its own (20,000 of them on every build).
-        Returns how many were made."""
-        salt = self.key(family)[:24]
-        record_key = self.fingerprints.record_key
-        keys = [salt + record_key(record) for record in records]
+        checked together (``per_record_keys``, ``OutputTree.write_keyed_many``). Returns how many were made."""
+        keys = self.per_record_keys(family, records, lambda record: record.model_dump_json().encode("utf-8"))
         return self.output.write_keyed_many([path_of(record) for record in records], keys, lambda n: make(records[n]))

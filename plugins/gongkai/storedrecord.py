@@ -73,13 +73,6 @@ class StoredRecord:
         self._record = record
         self._source = source
 
-    @classmethod
-    def of(cls, record: Record) -> "StoredRecord":
-        """``record`` as the cache keeps it (a record already stored is kept as it is)."""
-        if isinstance(record, StoredRecord):
-            return record
-        return cls(type(record), StoredRecord.summary_of(record), None, record)
-
     @staticmethod
     def summary_of(record: "Record | StoredRecord") -> dict[str, Any]:
         """The ``SUMMARY`` values of a record (only the names its class has)."""

@@ -3,7 +3,6 @@ whoosh index (the package docstring says how)."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 
@@ -29,17 +28,13 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: di
     """``<n>.json`` of each document, keyed by its record's file digest and the global key (what the
     file is made from), so an unchanged record's file is neither made nor hashed again (and a kept
     document, which has no snippet, is made again from its record only if its file must be)."""
-    digests = site.fingerprints.digests
 
     def make(doc: SearchDoc) -> bytes:
         if doc.snippet is None:
             doc = search_documents(site, [records[doc.n]], [doc.n])[0][0]
         return doc_file(doc)
 
-    # One digest of the global key, then each record's file digest (``Site.write_per_record``); without
-    # a digest (a Site made by hand) the file is keyed by its content.
-    salt = site.key("search document")[:24]
-    keys = [salt + (digests.get(doc.id) or hashlib.sha256(make(doc)).hexdigest())[:40] for doc in docs]
+    keys = site.per_record_keys("search document", docs, make)
     site.output.write_keyed_many([f"{folder}{doc.n}.json" for doc in docs], keys, lambda n: make(docs[n]))
     return len(docs)
 
