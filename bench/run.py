@@ -131,15 +131,19 @@ def _record(result: SizeResult, name: str, sample: Sample, memory_only: bool = F
     console.print(f"  {result.data.count:>6,} 条  {label} {sample.wall_s:8.2f} s  {cpu}  {sample.peak_kb / 1024:6.0f} MB  负载 {os.getloadavg()[0]:.1f}")
 
 
+def _measure_ours(result: SizeResult, name: str, command: list[str], env: dict[str, str], memory_round: bool) -> None:
+    """One run of our command: timed, or, in the memory round, only for its peak memory (our build is
+    several processes, and sampling their PSS slows it down: ``measure``)."""
+    _record(result, name, measure(command, cwd=tree, env=env, sample_tree=memory_round), memory_only=memory_round)
+
+
 def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
-    """``invoke validate`` alone, then a clean build and edit / add / delete rebuilds on top of it; ``runs``
-    times, after one more round measured only for its peak memory (our build is several processes, and
-    sampling their PSS slows it down: ``measure``)."""
+    """``invoke validate`` alone, then a clean build and edit / add / delete rebuilds on top of it: one
+    memory round, then ``runs`` timed ones."""
     for number in range(runs + 1):
         cache = work / "validate-cache"
         _clean(cache)
-        sample = measure(_invoke("validate", "--data", str(result.data.path)), cwd=tree, env=_env(cache), sample_tree=number == 0)
-        _record(result, "validate", sample, memory_only=number == 0)
+        _measure_ours(result, "validate", _invoke("validate", "--data", str(result.data.path)), _env(cache), number == 0)
     _clean(work / "validate-cache")
     for number in range(runs + 1):
         output, cache = work / "output", work / "build-cache"
@@ -148,12 +152,12 @@ def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
         data = working_copy(result.data.path, work / "data")
         env = _env(cache)
         build = _invoke("build", "--data", str(data), "--output", str(output))
-        _record(result, "build_clean", measure(build, cwd=tree, env=env, sample_tree=number == 0), memory_only=number == 0)
+        _measure_ours(result, "build_clean", build, env, number == 0)
         rebuilds = (("rebuild_unchanged", lambda data: None), ("rebuild_edit", edit_title),
                     ("rebuild_add", add_record), ("rebuild_delete", delete_record))
         for name, change in rebuilds:
             change(data)
-            _record(result, name, measure(build, cwd=tree, env=env, sample_tree=number == 0), memory_only=number == 0)
+            _measure_ours(result, name, build, env, number == 0)
     _clean(work / "data", work / "output", work / "build-cache")
 
 
