@@ -9,6 +9,7 @@ characters inside a longer word.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -22,6 +23,7 @@ from conftest import ROOT, build, build_epoch, case_record, new_data_dir, write_
 
 from gongkai.build import build_site
 
+from gongkai.output import MANIFEST
 from gongkai.search.analysis import fold, query_terms, tokens, traditional_to_simplified
 from gongkai.search.index import whoosh_dir
 from gongkai.search.postings import analyze_block, merge_blocks, replace_documents
@@ -180,6 +182,44 @@ def test_an_edit_rewrites_only_what_it_touches(tmp_path):
     added = _static_files(output)
     assert {_unversioned(name) for name in added.keys() - after.keys()} == {f"docs/{search(output, '新增记录').hits[0].n}.json"}
     assert after.keys() < added.keys()
+
+
+def test_analysis_shared_with_forked_workers_makes_the_same_index(tmp_path, monkeypatch):
+    """A clean build of many records analyzes blocks of them in forked workers beside its own
+    (``workers.made_in_order``); the static index, the document files and the whoosh index's
+    hits are those of an analysis made in one process."""
+    data = new_data_dir(tmp_path / "data")
+    topics = ["交通運輸安全", "应急管理值班", "生态环境保护", "住房公积金", "教育经费使用", "水利工程建设", "Ｇ２０２４号"]
+    for i in range(23):
+        topic = topics[i % len(topics)]
+        write_record(data, "case", case_record(f"t-par-{i:02d}", title=f"{topic}问题通报{i}", body=f"{topic}中发现问题 {i} 项。"))
+    monkeypatch.setattr("gongkai.search.corpus.ANALYZE_DOCS", 2)  # twelve blocks
+    monkeypatch.setattr("gongkai.search.corpus.PARALLEL_BLOCKS", 1 << 30)
+    build(data, tmp_path / "one")
+    monkeypatch.setattr("gongkai.search.corpus.PARALLEL_BLOCKS", 2)
+    import gongkai.search.corpus as corpus_module
+
+    analyzers = tmp_path / "analyzers"  # the process that analyzed each block, a line each
+    analyze = corpus_module.analyze_block
+
+    def noted(texts):
+        with analyzers.open("a") as file:
+            file.write(f"{os.getpid()}\n")
+        return analyze(texts)
+
+    monkeypatch.setattr(corpus_module, "analyze_block", noted)
+    build(data, tmp_path / "shared")
+    processes = analyzers.read_text().split()
+    assert len(processes) == 12
+    if available_cores() > 1:
+        assert processes.count(str(os.getpid())) == 6 and len(set(processes)) == 2
+    assert _static_files(tmp_path / "shared") == _static_files(tmp_path / "one")
+    # the workers also wrote their blocks' document files; the build took them over as its own
+    keys = [json.loads((tmp_path / out / MANIFEST).read_text(encoding="utf-8"))["keys"] for out in ("shared", "one")]
+    assert keys[0] == keys[1] and sum(name.startswith("search/docs/") for name in keys[0]) == 23
+    for query in ("交通运输", "問題通報", "g2024", "整改"):
+        ours, theirs = search(tmp_path / "shared", query, limit=None), search(tmp_path / "one", query, limit=None)
+        assert [(h.n, h.score) for h in ours.hits] == [(h.n, h.score) for h in theirs.hits]
 
 
 @pytest.mark.parametrize("fold_documents", [64, 1])

@@ -32,15 +32,17 @@ from .fragments import FragmentStore
 from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
 from .site import Site
 from .urls import Urls
-from .workers import ForkedWork
+from .workers import ForkedWork, Unfinished
 
 HOME_NEWEST = 5
 """Newest records of each kind on the home page (keeps it well under 60 KB)."""
 PAGER_WINDOW = 2
 """Page numbers shown either side of the current one in a pager."""
-FORK_BATCH = 1000
+FIRST_BATCH, FORK_BATCH = 200, 1000
 FORK_AFTER_MADE = 100
-"""Record pages are checked here in batches; once a batch makes this many, the rest go to forked workers."""
+"""Record pages are checked here in batches, the first small (on a clean build every page is made,
+and the cores wait meanwhile), then doubling up to ``FORK_BATCH``; once a batch makes this many, the
+rest go to forked workers."""
 
 
 @dataclass(frozen=True)
@@ -447,12 +449,13 @@ def start_record_pages(site: Site) -> ForkedWork | None:
     """Record pages: checked here while most are reused (an edit); once many must be made, the
     rest go to forked workers, returned running so that this process can do other pages meanwhile."""
     records = site.publication.records
-    checked = 0
+    checked, size = 0, FIRST_BATCH
     while checked < len(records):
-        batch = records[checked:checked + FORK_BATCH]
+        batch = records[checked:checked + size]
         checked += len(batch)
         if write_records(site, batch) >= FORK_AFTER_MADE:
             break
+        size = min(2 * size, FORK_BATCH)
     rest = records[checked:]
     return ForkedWork(site, lambda share, shares: write_records(site, rest, share, shares)) if rest else None
 
@@ -514,8 +517,9 @@ def prepare_templates(site: Site) -> None:
         site.env.bytecode_cache = FileSystemBytecodeCache(str(folder))  # keyed by each template's source
 
 
-def write_pages(site: Site) -> None:
-    """Write every HTML page of the records: record pages in forked workers while this process does the rest."""
+def write_pages(site: Site) -> Unfinished:
+    """Write every HTML page of the records: record pages in forked workers while this process does
+    the rest; they are left running when it is done (the build's next step runs beside them)."""
     prepare_templates(site)
     items = RecordItems(site)
     for template in (f"record_{kind.kind}.html" for kind in KINDS):
@@ -535,6 +539,4 @@ def write_pages(site: Site) -> None:
         if record_pages is not None:
             record_pages.cancel()
         raise
-    if record_pages is not None:
-        record_pages.finish()
-    items.save()
+    return Unfinished(record_pages, items.save)

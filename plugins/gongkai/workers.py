@@ -9,7 +9,9 @@ and may do other work of its own meanwhile. Two shapes:
 
 - ``ForkedWork``: one job split into shares over a pool (record pages, open data);
 - ``BackgroundSteps``: whole output steps in one process beside the parent's
-  other steps (the search index, then the sitemap).
+  other steps (the search index, then the sitemap);
+- ``made_in_order``: a sequence of results made by this process and forked
+  workers at once, taken in order (the search analysis of a clean build).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import signal
 import sys
 import time
 import traceback
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from .output import OutputTree
 from .site import Site
 
 Share = Callable[[int, int], Any]
@@ -40,6 +43,55 @@ def _run_share(share: int) -> tuple[dict[str, str], set[str], int, Any]:
     output.keys, output.written, output.reused = {}, set(), 0  # report only this share's files
     made = work(share, shares)
     return output.keys, output.written, output.reused, made
+
+
+_made: tuple[Callable[[int], Any], OutputTree | None] | None = None
+"""What ``made_in_order``'s workers make, and the tree they write to (inherited, never pickled)."""
+
+
+def _make_in_worker(index: int) -> tuple[Any, tuple[dict[str, str], set[str], int] | None]:
+    assert _made is not None
+    make, output = _made
+    if output is None:
+        return make(index), None
+    output.keys, output.written, output.reused = {}, set(), 0  # hand back only this result's files
+    return make(index), (output.keys, output.written, output.reused)
+
+
+def made_in_order(make: Callable[[int], Any], count: int, workers: int | None = None,
+                  output: OutputTree | None = None) -> Iterator[Any]:
+    """``make(i)`` for each ``i`` in ``range(count)``, in order: this process makes every
+    ``workers``-th result and forked workers make the others meanwhile.
+
+    A worker's results are pickled back, so ``make`` should return what is small beside the
+    work of making it. What a worker writes through its copy of ``output`` is taken over here
+    with its result. One process (``workers`` 1 or fewer, or no fork) makes them all.
+    """
+    global _made
+    workers = workers or available_cores()
+    if workers < 2 or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(make, range(count))
+        return
+    theirs = [i for i in range(count) if i % workers]
+    _made = (make, output)
+    freeze_for_fork()
+    try:
+        pool = multiprocessing.get_context("fork").Pool(workers - 1)  # forks them now
+    finally:
+        _made = None
+    try:
+        made = pool.imap(_make_in_worker, theirs, chunksize=1)  # they run ahead; results wait here in order
+        for index in range(count):
+            if index % workers == 0:
+                yield make(index)
+                continue
+            result, files = next(made)
+            if files is not None:
+                output.absorb(*files)
+            yield result
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def freeze_for_fork() -> None:
@@ -195,16 +247,55 @@ class BackgroundSteps:
             mine.update(report)
 
 
-def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], None]]],
+class Unfinished:
+    """Forked work a step leaves running, and what the step does once it is done."""
+
+    def __init__(self, work: ForkedWork | None, then: Callable[[], None] = lambda: None):
+        self._work, self._then = work, then
+
+    def finish(self) -> None:
+        if self._work is not None:
+            self._work.finish()
+        self._then()
+
+    def cancel(self) -> None:
+        if self._work is not None:
+            self._work.cancel()
+
+
+def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], Unfinished | None]]],
               seconds: dict[str, float] | None = None) -> dict[str, float]:
     """Run each ``(name, step)`` in order; how long each took, entered in ``seconds`` as each ends
-    (the build's report: the progress display reads it while the build runs)."""
+    (the build's report: the progress display reads it while the build runs).
+
+    A step may return the work it left running (``Unfinished``): the next step runs beside its
+    workers (so a core this process would leave idle is used), and it is finished as that step
+    ends, before any other; the wait counts to its own step. The next step must fork no workers
+    of its own: two pools at once would hold two copies of what their workers change.
+    """
     seconds = {} if seconds is None else seconds
-    for name, step in steps:
-        started = time.perf_counter()
-        step(site)
-        seconds[name] = time.perf_counter() - started
+    left: tuple[str, Unfinished] | None = None
+    try:
+        for name, step in steps:
+            started = time.perf_counter()
+            unfinished = step(site)
+            seconds[name] = time.perf_counter() - started
+            before, left = left, ((name, unfinished) if unfinished is not None else None)
+            if before is not None:
+                _finish(*before, seconds)
+        if left is not None:
+            _finish(*left, seconds)
+    except BaseException:
+        if left is not None:
+            left[1].cancel()
+        raise
     return seconds
+
+
+def _finish(name: str, unfinished: Unfinished, seconds: dict[str, float]) -> None:
+    started = time.perf_counter()
+    unfinished.finish()
+    seconds[name] += time.perf_counter() - started
 
 
 def _background(site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], sender: Any) -> None:

@@ -34,9 +34,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..records import Record
 from ..site import Site
+from ..workers import made_in_order
 from .analysis import folding_table
 from .documents import FIELDS, SearchDoc, search_documents
 from .postings import AnalyzedBlock, Postings, analyze_block, join_blocks, merge_blocks, replace_documents
@@ -44,6 +46,9 @@ from .shards import EncodedTerms
 
 ANALYZE_DOCS = 128
 """A clean build analyzes this many documents at a time (bounds the memory of one analysis)."""
+PARALLEL_BLOCKS = 16
+"""From this many blocks of ``ANALYZE_DOCS`` on, forked workers analyze blocks beside this process
+(``workers.made_in_order``): the step runs alone on a clean build, and analysis is most of it."""
 FOLD_DOCUMENTS = 32
 FOLD_ROWS = 1 << 21
 """Past this many documents changed since the kept corpus, or postings of the terms they change (each
@@ -122,17 +127,21 @@ class Analysis:
     there was none to patch."""
     changes: CorpusChanges | None = None
     """What differs from the kept corpus (its ``entries`` still those of the last build); None when there was none."""
+    docs_given: bool = False
+    """Whether every document was given to ``analyze``'s ``made`` as it was made."""
 
 
 def analyze(site: Site, records: list[Record], numbers: list[int], kept: Corpus | None,
-            earlier: CorpusChanges | None = None) -> Analysis:
+            earlier: CorpusChanges | None = None, made: Callable[[list[SearchDoc]], object] | None = None) -> Analysis:
     """The documents and postings of ``records`` (in document order, with their ``numbers``): the
     ``kept`` corpus patched where records differ from it (their analysis taken from the ``earlier``
-    changes where it is of the same record file), else every record analyzed."""
+    changes where it is of the same record file), else every record analyzed, and then each block
+    of documents is given to ``made`` where it is made (maybe a forked worker: what it writes to
+    ``site.output`` is taken over; ``Analysis.docs_given`` says whether this was done)."""
     digests = site.fingerprints.digests
     made_from = {r.id: (n, digests.get(r.id)) for r, n in zip(records, numbers)}
     if kept is None:
-        return _analyze_all(site, records, numbers, made_from)
+        return _analyze_all(site, records, numbers, made_from, made)
     differ = [(n, r) for r, n in zip(records, numbers) if made_from[r.id][1] is None or kept.made_from.get(r.id) != made_from[r.id]]
     removed = [n for i, (n, digest) in kept.made_from.items() if digest is None or made_from.get(i) != (n, digest)]
     earlier = earlier or CorpusChanges.none()
@@ -165,17 +174,26 @@ def last_numbers(kept: Corpus | None, earlier: CorpusChanges | None) -> dict[str
     return numbers
 
 
-def _analyze_all(site: Site, records: list[Record], numbers: list[int], made_from) -> Analysis:
+def _analyze_all(site: Site, records: list[Record], numbers: list[int], made_from,
+                 made: Callable[[list[SearchDoc]], object] | None) -> Analysis:
     docs: list[SearchDoc] = []
+    count = -(-len(records) // ANALYZE_DOCS)
+
+    def block(k: int) -> tuple[list[SearchDoc], AnalyzedBlock]:
+        part = slice(k * ANALYZE_DOCS, (k + 1) * ANALYZE_DOCS)
+        part_docs, texts = search_documents(site, records[part], numbers[part])
+        if made is not None:
+            made(part_docs)
+        return part_docs, analyze_block(texts)
 
     def blocks():
-        for first in range(0, len(records), ANALYZE_DOCS):
-            part_docs, texts = search_documents(site, records[first:first + ANALYZE_DOCS], numbers[first:first + ANALYZE_DOCS])
+        parallel = count >= PARALLEL_BLOCKS
+        for k, (part_docs, analyzed) in enumerate(made_in_order(block, count, output=site.output) if parallel else map(block, range(count))):
             docs.extend(part_docs)
-            yield analyze_block(texts), numbers[first:first + ANALYZE_DOCS]
+            yield analyzed, numbers[k * ANALYZE_DOCS:(k + 1) * ANALYZE_DOCS]
 
     postings = merge_blocks(blocks(), FIELDS, len(records))
-    return Analysis(docs, postings, made_from, len(records), None)
+    return Analysis(docs, postings, made_from, len(records), None, docs_given=made is not None)
 
 
 def kept_corpus(analysis: Analysis, encoded: EncodedTerms) -> Corpus:

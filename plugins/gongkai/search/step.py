@@ -62,8 +62,10 @@ def write_search(site: Site) -> None:
         lap("loading the corpus")
         records, numbers = numbered_records(site, last_numbers(kept, earlier))
         numbered = numbering(len(records))
+        docs_folder = f"{DOCS_ROOT}{numbered}/"
         lap("numbering")
-        analysis = analyze(site, records, numbers, kept, earlier)
+        # a full analysis writes each block's document files where it is made (on every core)
+        analysis = analyze(site, records, numbers, kept, earlier, lambda docs: _write_doc_files(site, docs_folder, docs, {}))
         kept_encoded, kept_token = (kept.encoded, kept.token) if kept else (None, None)
         kept_shards = kept_encoded.shards if kept_encoded else None
         del kept  # its postings, once patched, are garbage
@@ -82,7 +84,6 @@ def write_search(site: Site) -> None:
         lap("forking the whoosh writer")
 
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
-        docs_folder = f"{DOCS_ROOT}{numbered}/"
         static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched,
                                     analysis.changes.entries if analysis.changes else None)
         lap("encoding")
@@ -95,7 +96,7 @@ def write_search(site: Site) -> None:
                 cache.save_changes(kept_token, analysis.changes)
                 kept_as = "changes"
         lap("keeping the corpus")
-        analyzed = analysis.analyzed
+        analyzed, docs_written = analysis.analyzed, analysis.docs_given
         del kept_encoded, earlier, postings, analysis  # the whoosh writer has its own view of them
         base = f"{INDEX_ROOT}{static.version}/"
         files = 0
@@ -108,8 +109,8 @@ def write_search(site: Site) -> None:
         del static
         _return_free_memory()
         lap("index files")
-        # a forked writer of these would overlap the analysis's peak memory (260 MB more at 20,000)
-        files += _write_doc_files(site, docs_folder, docs, by_number)
+        # (a forked writer of these would overlap the analysis's peak memory: 260 MB more at 20,000)
+        files += len(docs) if docs_written else _write_doc_files(site, docs_folder, docs, by_number)
         lap("document files")
         _render_page(site, base, labels)
     except BaseException:
