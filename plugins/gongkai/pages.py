@@ -32,7 +32,7 @@ from .fragments import FragmentStore
 from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
 from .site import Site
 from .urls import Urls
-from .workers import ForkedWork, Unfinished
+from .workers import ForkedWork
 
 HOME_NEWEST = 5
 """Newest records of each kind on the home page (keeps it well under 60 KB)."""
@@ -517,9 +517,8 @@ def prepare_templates(site: Site) -> None:
         site.env.bytecode_cache = FileSystemBytecodeCache(str(folder))  # keyed by each template's source
 
 
-def write_pages(site: Site) -> Unfinished:
-    """Write every HTML page of the records: record pages in forked workers while this process does
-    the rest; they are left running when it is done (the build's next step runs beside them)."""
+def write_pages(site: Site) -> None:
+    """Write every HTML page of the records: record pages in forked workers while this process does the rest."""
     prepare_templates(site)
     items = RecordItems(site)
     for template in (f"record_{kind.kind}.html" for kind in KINDS):
@@ -539,4 +538,6 @@ def write_pages(site: Site) -> Unfinished:
         if record_pages is not None:
             record_pages.cancel()
         raise
-    return Unfinished(record_pages, items.save)
+    if record_pages is not None:
+        record_pages.finish()
+    items.save()

@@ -247,55 +247,16 @@ class BackgroundSteps:
             mine.update(report)
 
 
-class Unfinished:
-    """Forked work a step leaves running, and what the step does once it is done."""
-
-    def __init__(self, work: ForkedWork | None, then: Callable[[], None] = lambda: None):
-        self._work, self._then = work, then
-
-    def finish(self) -> None:
-        if self._work is not None:
-            self._work.finish()
-        self._then()
-
-    def cancel(self) -> None:
-        if self._work is not None:
-            self._work.cancel()
-
-
-def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], Unfinished | None]]],
+def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], None]]],
               seconds: dict[str, float] | None = None) -> dict[str, float]:
     """Run each ``(name, step)`` in order; how long each took, entered in ``seconds`` as each ends
-    (the build's report: the progress display reads it while the build runs).
-
-    A step may return the work it left running (``Unfinished``): the next step runs beside its
-    workers (so a core this process would leave idle is used), and it is finished as that step
-    ends, before any other; the wait counts to its own step. The next step must fork no workers
-    of its own: two pools at once would hold two copies of what their workers change.
-    """
+    (the build's report: the progress display reads it while the build runs)."""
     seconds = {} if seconds is None else seconds
-    left: tuple[str, Unfinished] | None = None
-    try:
-        for name, step in steps:
-            started = time.perf_counter()
-            unfinished = step(site)
-            seconds[name] = time.perf_counter() - started
-            before, left = left, ((name, unfinished) if unfinished is not None else None)
-            if before is not None:
-                _finish(*before, seconds)
-        if left is not None:
-            _finish(*left, seconds)
-    except BaseException:
-        if left is not None:
-            left[1].cancel()
-        raise
+    for name, step in steps:
+        started = time.perf_counter()
+        step(site)
+        seconds[name] = time.perf_counter() - started
     return seconds
-
-
-def _finish(name: str, unfinished: Unfinished, seconds: dict[str, float]) -> None:
-    started = time.perf_counter()
-    unfinished.finish()
-    seconds[name] += time.perf_counter() - started
 
 
 def _background(site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], sender: Any) -> None:
