@@ -36,7 +36,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import orjson
 
@@ -64,6 +64,9 @@ class CopiedRange:
 
 Pieces = Sequence[bytes | bytearray | CopiedRange]
 """A file's contents in order: bytes, and ranges of other files."""
+WrittenApart = tuple[dict[str, str], set[str], int]
+"""What a worker's copy of an ``OutputTree`` wrote: its files' keys, their names, how many it reused."""
+T = TypeVar("T")
 COPY_UNSUPPORTED = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
 """Why ``copy_file_range`` may refuse two files (another file system, an old kernel): then they go through here."""
 
@@ -325,10 +328,18 @@ class OutputTree:
             return False  # then it is made
         return True
 
-    def absorb(self, keys: dict[str, str], written: Iterable[str], reused: int) -> None:
-        """Take over what a worker process wrote into this tree through its copy of it."""
+    def written_apart(self, work: Callable[[], T]) -> tuple[T, WrittenApart]:
+        """``work()`` writing through this tree (a forked worker's copy of the parent's), and what it
+        wrote, for the parent to ``absorb``: only that, not what the copy had from the parent."""
+        self.keys, self.written, self.reused = {}, set(), 0
+        made = work()
+        return made, (self.keys, self.written, self.reused)
+
+    def absorb(self, written: WrittenApart) -> None:
+        """Take over what a worker process wrote into this tree through its copy of it (``written_apart``)."""
+        keys, names, reused = written
         self.keys.update(keys)
-        self.written.update(written)
+        self.written.update(names)
         self.reused += reused
 
     def finish(self) -> None:

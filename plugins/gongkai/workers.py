@@ -25,7 +25,7 @@ import time
 import traceback
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .output import OutputTree
+from .output import OutputTree, WrittenApart
 from .site import Site
 
 Share = Callable[[int, int], Any]
@@ -36,30 +36,23 @@ _job: tuple[Site, Share, int] | None = None
 """What the forked workers run (inherited, never pickled)."""
 
 
-def _run_share(share: int) -> tuple[dict[str, str], set[str], int, Any]:
+def _run_share(share: int) -> tuple[Any, WrittenApart]:
     assert _job is not None
     site, work, shares = _job
-    output = site.output
-    output.keys, output.written, output.reused = {}, set(), 0  # report only this share's files
-    made = work(share, shares)
-    return output.keys, output.written, output.reused, made
+    return site.output.written_apart(lambda: work(share, shares))
 
 
-_made: tuple[Callable[[int], Any], OutputTree | None] | None = None
+_made: tuple[Callable[[int], Any], OutputTree] | None = None
 """What ``made_in_order``'s workers make, and the tree they write to (inherited, never pickled)."""
 
 
-def _make_in_worker(index: int) -> tuple[Any, tuple[dict[str, str], set[str], int] | None]:
+def _make_in_worker(index: int) -> tuple[Any, WrittenApart]:
     assert _made is not None
     make, output = _made
-    if output is None:
-        return make(index), None
-    output.keys, output.written, output.reused = {}, set(), 0  # hand back only this result's files
-    return make(index), (output.keys, output.written, output.reused)
+    return output.written_apart(lambda: make(index))
 
 
-def made_in_order(make: Callable[[int], Any], count: int, workers: int | None = None,
-                  output: OutputTree | None = None) -> Iterator[Any]:
+def made_in_order(make: Callable[[int], Any], count: int, output: OutputTree, workers: int | None = None) -> Iterator[Any]:
     """``make(i)`` for each ``i`` in ``range(count)``, in order: this process makes every
     ``workers``-th result and forked workers make the others meanwhile.
 
@@ -85,9 +78,8 @@ def made_in_order(make: Callable[[int], Any], count: int, workers: int | None = 
             if index % workers == 0:
                 yield make(index)
                 continue
-            result, files = next(made)
-            if files is not None:
-                output.absorb(*files)
+            result, written = next(made)
+            output.absorb(written)
             yield result
     finally:
         pool.terminate()
@@ -155,8 +147,8 @@ class ForkedWork:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
-        for keys, written, reused, made in results:
-            self.site.output.absorb(keys, written, reused)
+        for made, written in results:
+            self.site.output.absorb(written)
             if self._adopt is not None:
                 self._adopt(made)
 
@@ -240,8 +232,8 @@ class BackgroundSteps:
             self._results.close()
         if outcome[0] == "failed":
             raise RuntimeError(f"an output step run beside the others failed:\n{outcome[1]}")
-        _, keys, written, reused, report, self.seconds = outcome
-        self.site.output.absorb(keys, written, reused)
+        _, written, report, self.seconds = outcome
+        self.site.output.absorb(written)
         mine = self.site.settings.get("GONGKAI_REPORT")
         if isinstance(mine, dict):
             mine.update(report)
@@ -261,13 +253,11 @@ def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], None]]],
 
 def _background(site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], sender: Any) -> None:
     """The child's side of ``BackgroundSteps``."""
-    output = site.output
-    output.keys, output.written, output.reused = {}, set(), 0  # report only these steps' files
     report: dict[str, Any] = {}
     site.settings = {**site.settings, "GONGKAI_REPORT": report}
     try:
-        seconds = run_steps(site, steps)
+        seconds, written = site.output.written_apart(lambda: run_steps(site, steps))
     except BaseException:
         sender.send(("failed", traceback.format_exc()))
         sys.exit(1)  # the parent raises with this traceback; not printed twice
-    sender.send(("done", output.keys, output.written, output.reused, report, seconds))
+    sender.send(("done", written, report, seconds))

@@ -188,7 +188,7 @@ def _analyze_all(site: Site, records: list[Record], numbers: list[int], made_fro
 
     def blocks():
         parallel = count >= PARALLEL_BLOCKS
-        for k, (part_docs, analyzed) in enumerate(made_in_order(block, count, output=site.output) if parallel else map(block, range(count))):
+        for k, (part_docs, analyzed) in enumerate(made_in_order(block, count, site.output) if parallel else map(block, range(count))):
             docs.extend(part_docs)
             yield analyzed, numbers[k * ANALYZE_DOCS:(k + 1) * ANALYZE_DOCS]
 
