@@ -73,3 +73,19 @@ def test_plain_bodies_are_written_as_stock_markdown_writes_them():
             written += 1
             assert plain == stock.reset().convert(text), repr(text)
     assert written > 500  # the random texts do reach the short way
+
+
+def test_bodies_are_the_sanitized_html_whichever_way_they_are_written(tmp_path):
+    """Plain bodies skip nh3 (``render_body``): only where nh3 would give back the same bytes."""
+    generate(tmp_path / "data", 300, seed=5)
+    bodies = [r.body for data in (SAMPLE_DATA, tmp_path / "data") for r in load_catalog(data).records if r.body]
+    rng = random.Random(9)
+    tokens = PLAIN_TOKENS + ["\x00", "\x85", "\ufeff", "\U0001F600", "\x7f", "é", "\u200b", "=\"", "a\xa0b"]
+    texts = bodies + TRICKY + PLAIN_EDGES + ["".join(rng.choice(tokens) for _ in range(rng.randint(1, 25))) for _ in range(20000)]
+    stock = stock_markdown()
+    skipped = 0
+    for text in texts:
+        unsanitized = markup._join_cjk_lines(markup._HEADING.sub(r"<\1h2>", stock.reset().convert(text)))
+        assert markup.render_body(text) == markup.sanitize(unsanitized), repr(text)
+        skipped += markup._plain_blocks(text) is not None and markup.sanitize(unsanitized) == unsanitized
+    assert skipped > len(bodies) * 0.9
