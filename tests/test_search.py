@@ -290,6 +290,48 @@ def test_cached_rebuilds_equal_clean_builds(tmp_path, monkeypatch, fold_document
                 assert [h.score for h in ours.hits] == [h.score for h in theirs.hits]
 
 
+def test_many_updates_merge_their_segments_instead_of_writing_the_index_whole(tmp_path, monkeypatch):
+    """Edit after edit, whoosh's index is updated in place: once it has ``MAX_SEGMENTS`` segments, the
+    update segments are merged into the new one (the live files still untouched), it never grows past
+    that many, and its ranking stays a clean build's."""
+    from gongkai.search.index import open_index
+
+    monkeypatch.setattr("gongkai.search.index.MAX_SEGMENTS", 3)
+    monkeypatch.setattr("gongkai.search.index.MAX_STALE_SHARE", 1.0)  # never written whole for deletions here
+    data = new_data_dir(tmp_path / "data")
+    topics = ["交通运输安全", "应急管理值班", "生态环境保护", "住房公积金", "教育经费使用", "水利工程建设"]
+    for i, topic in enumerate(topics):
+        write_record(data, "case", case_record(f"t-merge-{i}", title=f"{topic}问题通报", body=f"{topic}中发现问题，已责令整改。"))
+    cached, report = tmp_path / "cached", {}
+
+    def rebuild() -> None:
+        with build_epoch():
+            build_site(data, cached, cache_dir=tmp_path / "cache", overrides={"GONGKAI_REPORT": report})
+
+    rebuild()
+    segment_counts = []
+    for step in range(6):
+        held = tmp_path / f"held-{step}"
+        held.mkdir()
+        previous = {}
+        for f in whoosh_dir(cached).iterdir():
+            os.link(f, held / f.name)
+            previous[f.name] = f.read_bytes()
+        n = step % len(topics)
+        write_record(data, "case", case_record(f"t-merge-{n}", title=f"{topics[n]}整改通报第{step}次", body=f"{topics[n]}问题已整改。"))
+        rebuild()
+        assert report["search"]["whoosh_replaced"] == 1  # updated, never written whole
+        assert {f.name: f.read_bytes() for f in held.iterdir()} == previous
+        with open_index(cached).reader() as reader:
+            segment_counts.append(len(reader.leaf_readers()))
+        clean = tmp_path / f"clean-{step}"
+        build(data, clean)
+        for query in ("整改", "通报", topics[n], "问题"):
+            assert [h.n for h in search(cached, query, limit=None).hits] == [h.n for h in search(clean, query, limit=None).hits]
+    assert max(segment_counts) <= 3
+    assert segment_counts[:3] == [2, 3, 2]  # the third update merged the two before it into its own
+
+
 def test_kept_corpus_file_keeps_arrays_and_ignores_torn_or_foreign_files(tmp_path):
     """The kept corpus's file holds its arrays raw after the pickle; a file cut short, made under
     another salt or written otherwise holds nothing (the build then analyzes every record)."""
