@@ -74,6 +74,20 @@ def test_build_summary_counts_pages_and_feeds(tmp_path):
     assert line == f"已生成 {tmp_path}：2 条记录（另有 1 条已撤回），2 个页面，1 个订阅源（共 4 个文件，3 个沿用上次构建），用时 1.2 秒"
 
 
+def test_progress_names_the_step_that_is_running():
+    """A clean build makes the search index first (``BACKGROUND_STEPS`` in this process): the display
+    names the step running, not the first of ``OUTPUT_STEPS`` not yet done."""
+    from gongkai.progress import _current_step
+    from gongkai.workers import run_steps
+
+    report: dict = {"steps": {"bodies": 0.1}}
+    seen = []
+    steps = [(name, lambda site: seen.append(_current_step(report))) for name in ("search index", "sitemap", "pages", "feeds")]
+    run_steps(None, steps, report["steps"])
+    assert seen == ["生成搜索索引", "生成站点地图", "生成页面", "生成订阅源"]
+    assert all(isinstance(seconds, float) for seconds in report["steps"].values())
+
+
 def test_a_real_build_reports_what_is_in_its_output(tmp_path):
     """The summary's counts come from what the build wrote, not a walk; they must agree with the folder."""
     result = build(SAMPLE_DATA, tmp_path / "out", siteurl="")

@@ -160,7 +160,7 @@ class RecordsGenerator(Generator):
             # the longest, and it does not read them).
             if not beside:
                 bodies = render()
-            background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside)
+            background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside, report["steps"])
             report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
             if bodies is None:
                 bodies = render()

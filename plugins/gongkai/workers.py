@@ -195,15 +195,17 @@ class BackgroundSteps:
     change anything else the parent reads: only their files come back.
     """
 
-    def __init__(self, site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], beside: bool = True):
+    def __init__(self, site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], beside: bool = True,
+                 seconds: dict[str, float | None] | None = None):
+        """``seconds``: where the steps run here enter their times as they go (``run_steps``)."""
         self.site = site
-        self.seconds: dict[str, float] = {}
+        self.seconds: dict[str, float | None] = {}
         """How long each step took (in the child: its own time, not the wait for it)."""
         self._process: multiprocessing.process.BaseProcess | None = None
         self.forked = beside and available_cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
         """Whether the steps run in a child (else they have run already)."""
         if not self.forked:
-            self.seconds = run_steps(site, steps)
+            self.seconds = run_steps(site, steps, seconds)
             return
         self._results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
         self._process = fork_child(_background, site, steps, sender)
@@ -240,11 +242,13 @@ class BackgroundSteps:
 
 
 def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], None]]],
-              seconds: dict[str, float] | None = None) -> dict[str, float]:
+              seconds: dict[str, float | None] | None = None) -> dict[str, float | None]:
     """Run each ``(name, step)`` in order; how long each took, entered in ``seconds`` as each ends
-    (the build's report: the progress display reads it while the build runs)."""
+    (the build's report: the progress display reads it while the build runs, and a step entered
+    as None is the one running)."""
     seconds = {} if seconds is None else seconds
     for name, step in steps:
+        seconds[name] = None
         started = time.perf_counter()
         step(site)
         seconds[name] = time.perf_counter() - started
