@@ -848,3 +848,24 @@ def test_a_search_step_failing_beside_the_others_fails_the_build_and_keeps_the_o
     assert tree_digest(output) == before
     assert tree_digest(whoosh_dir(output)) == whoosh_before
     assert not staging_path(output).exists()
+
+
+@pytest.mark.parametrize("rebuild", [False, True], ids=["clean", "rebuild"])
+def test_the_whoosh_writer_failing_fails_the_build_and_keeps_the_output(tmp_path, monkeypatch, rebuild):
+    """The search step leaves its whoosh writer running while the next step (the feeds on a clean
+    build, the sitemap on a rebuild) goes on beside it; the writer's failure must still stop the
+    build and leave the live output and its search index as they were."""
+    data, output, cache = small_data(tmp_path / "data", "原来的标题"), tmp_path / "out", tmp_path / "cache"
+    _build_cached(data, output, cache)
+    before, whoosh_before = tree_digest(output), tree_digest(whoosh_dir(output))
+
+    def broken(*args):
+        raise ValueError("whoosh 索引写入出错")
+
+    monkeypatch.setattr("gongkai.search.step.write_whoosh", broken)
+    write_record(data, "case", case_record("t-case", title="新的标题"))
+    with pytest.raises(RuntimeError, match="writing the whoosh index .* failed"):
+        _build_cached(data, output, cache if rebuild else tmp_path / "empty-cache")  # no kept corpus: a clean build's order
+    assert tree_digest(output) == before
+    assert tree_digest(whoosh_dir(output)) == whoosh_before
+    assert not staging_path(output).exists()

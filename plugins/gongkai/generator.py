@@ -33,20 +33,21 @@ from .publication import build_time, publish
 from .search.kept import only_patches
 from .site import Site
 from .urls import Urls
-from .workers import BackgroundSteps, run_steps
+from .workers import BackgroundSteps, Unfinished, run_steps
 
 log = logging.getLogger(__name__)
 
 
-def write_search(site: Site) -> None:
+def write_search(site: Site) -> Unfinished:
     """The search step (``search.step``), imported where it runs: on a rebuild that is a forked process,
-    and numpy and whoosh (a quarter of a second) are not for this one to import."""
+    and numpy and whoosh (a quarter of a second) are not for this one to import. Returns the whoosh
+    writer it leaves running."""
     from .search.step import write_search as step
 
-    step(site)
+    return step(site)
 
 
-OUTPUT_STEPS: tuple[tuple[str, Callable[[Site], None]], ...] = (
+OUTPUT_STEPS: tuple[tuple[str, Callable[[Site], Unfinished | None]], ...] = (
     ("pages", pages.write_pages),
     ("feeds", feeds.write_feeds),
     ("open data", exports.write_exports),
@@ -61,7 +62,13 @@ index, the longest on a rebuild, and the sitemap, which fits in the time the par
 longer; both only write their files, so a rebuild's output steps take the time of the longer side.
 Only when the search step patches a kept corpus (``search.kept.only_patches``): analyzing every
 record beside the page workers took a clean build's peak memory past 1 GB at 20,000 records; then
-they run first, alone."""
+all steps run in this process in ``ALONE_ORDER``."""
+
+ALONE_ORDER = ("search index", "feeds", "sitemap", "pages", "open data")
+"""The steps' order when the search step analyzes every record (a clean build): the search index first,
+alone but for the worker sharing its analysis (its memory peak), then the feeds beside the whoosh
+writer it leaves running (``workers.Unfinished``: about a second in which a core waited for it),
+waited for as the feeds end, so that it is gone before the record pages' workers are forked."""
 
 
 class RecordsGenerator(Generator):
@@ -160,15 +167,17 @@ class RecordsGenerator(Generator):
             # the longest, and it does not read them).
             if not beside:
                 bodies = render()
-            background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside, report["steps"])
-            report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
-            if bodies is None:
+                report["beside"] = None
+                run_steps(site, [(name, steps[name]) for name in ALONE_ORDER], report["steps"])
+            else:
+                background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside, report["steps"])
+                report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
                 bodies = render()
-            run_steps(site, steps.items(), report["steps"])
-            started = time.perf_counter()
-            background.finish()
-            report["steps"]["waiting for the forked steps"] = time.perf_counter() - started
-            report["steps"].update(background.seconds)
+                run_steps(site, steps.items(), report["steps"])
+                started = time.perf_counter()
+                background.finish()
+                report["steps"]["waiting for the forked steps"] = time.perf_counter() - started
+                report["steps"].update(background.seconds)
         except BaseException:
             if background is not None:
                 background.cancel()

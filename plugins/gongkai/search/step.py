@@ -9,7 +9,7 @@ from pathlib import Path
 from ..facets import region_chains
 from ..records import RECORD_TYPES, Record
 from ..site import Site
-from ..workers import fork_child
+from ..workers import Unfinished, fork_child, return_free_memory
 from .analysis import reuse_folding
 from .corpus import analyze, kept_corpus, last_numbers
 from .documents import KIND_ORDER, SearchDoc, numbered_records, search_documents
@@ -39,8 +39,9 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: di
     return len(docs)
 
 
-def write_search(site: Site) -> None:
-    """Write the search page, the static index and the whoosh index of the public records."""
+def write_search(site: Site) -> Unfinished:
+    """Write the search page and the static index of the public records; the whoosh index is written
+    by a child process, returned running (the build's next step runs beside it)."""
     timings: dict[str, float] = {}
     started = clock = time.perf_counter()
     cpu_started, child_cpu_started = time.process_time(), _children_cpu()
@@ -70,7 +71,7 @@ def write_search(site: Site) -> None:
         kept_shards = kept_encoded.shards if kept_encoded else None
         del kept  # its postings, once patched, are garbage
         docs, postings = analysis.docs, analysis.postings
-        _return_free_memory()
+        return_free_memory()  # the analysis's high-water mark is not the rest of the build's
         lap("analyze")
 
         root = Path(site.output.root).resolve()
@@ -107,7 +108,7 @@ def write_search(site: Site) -> None:
         size = static.encoded.size + sum(len(data) for name, data in static.made.items() if not name.startswith("t/"))
         terms, shards = static.terms, static.shards
         del static
-        _return_free_memory()
+        return_free_memory()  # the analysis's high-water mark is not the rest of the build's
         lap("index files")
         # (a forked writer of these would overlap the analysis's peak memory: 260 MB more at 20,000)
         files += len(docs) if docs_written else _write_doc_files(site, docs_folder, docs, by_number)
@@ -118,15 +119,8 @@ def write_search(site: Site) -> None:
             writer.terminate()
             writer.join()
         raise
-    clock = time.perf_counter()
-    if writer is not None:
-        writer.join()
-        if writer.exitcode != 0:
-            raise RuntimeError(f"writing the whoosh index {whoosh_target} failed (exit code {writer.exitcode})")
-    timings["waiting for whoosh"] = time.perf_counter() - clock
     timings["total"] = time.perf_counter() - started
     timings["cpu"] = time.process_time() - cpu_started
-    timings["whoosh cpu"] = _children_cpu() - child_cpu_started
     report = site.settings.get("GONGKAI_REPORT")
     if isinstance(report, dict):
         report["search"] = {
@@ -141,6 +135,15 @@ def write_search(site: Site) -> None:
             "corpus_kept": kept_as,
             "seconds": timings,
         }
+    ended = time.perf_counter()
+
+    def whoosh_done(exitcode: int | None) -> None:
+        if exitcode not in (0, None):
+            raise RuntimeError(f"writing the whoosh index {whoosh_target} failed (exit code {exitcode})")
+        timings["whoosh after the step"] = time.perf_counter() - ended  # (the next step ran meanwhile)
+        timings["whoosh cpu"] = _children_cpu() - child_cpu_started
+
+    return Unfinished(writer, whoosh_done)
 
 
 def _replacement(site: Site, records: dict[int, Record], removed: list[str], added: list[int]) -> Replacement:
@@ -162,17 +165,6 @@ def _render_page(site: Site, index_path: str, labels: dict[str, str]) -> None:
         regions=[(v.id, v.name, _depth(v, regions)) for v in regions.values()],
         years=list(site.facets["years"]),
     )
-
-
-def _return_free_memory() -> None:
-    """Give the heap freed by the analysis back to the system (glibc keeps it otherwise), so the
-    build's peak is not the analysis's high-water mark for the rest of the build."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _children_cpu() -> float:
