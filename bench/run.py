@@ -17,8 +17,12 @@ For each size (1,000, 5,000 and 20,000 records by default; 50,000 with
 Every measurement runs ``--runs`` times (default 3) and the table shows the
 median. Our build's peak memory (a process tree, sampled: see
 ``measure.py``) comes from one more round of its own, untimed, because
-sampling slows the build down. The anchors are slow (Pelican takes over a minute at 20,000), so
-they run once per size first, and further runs are made (smallest size
+sampling slows the build down. Hugo runs once after each of our timed
+rounds (``INTERLEAVED``): the target is a ratio to Hugo, and this machine's
+speed drifts within a run (the same clean build took 53.5, then 48.0, then
+40.4 CPU s in one run, with Hugo's three runs after them all), so the two are
+measured side by side in time. Plain Pelican is slow (over a minute at
+20,000), so it runs once per size, and further runs are made (smallest size
 first) only while the anchors' own time stays within ``ANCHOR_BUDGET_S``
 (15 minutes); the ``runs`` column says how many were made. ``--commit REV``
 measures a snapshot of one commit (``git archive`` into ``.cache/bench/``)
@@ -41,6 +45,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -53,6 +58,8 @@ from .measure import CommandFailed, Sample, Series, fresh_dir, gnu_time_availabl
 DEFAULT_SIZES = (1000, 5000, 20000)
 HUGE_SIZE = 50000
 ANCHOR_BUDGET_S = 15 * 60
+INTERLEAVED = ("hugo",)
+"""The anchors measured once after each of our timed rounds, not after all of them."""
 SOURCE_DATE_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z: every synthetic record (2015–2025) is public
 
 OURS = ("build_clean", "rebuild_unchanged", "rebuild_edit", "rebuild_add", "rebuild_delete", "validate")
@@ -137,9 +144,9 @@ def _measure_ours(result: SizeResult, name: str, command: list[str], env: dict[s
     _record(result, name, measure(command, cwd=tree, env=env, sample_tree=memory_round), memory_only=memory_round)
 
 
-def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
+def measure_ours(result: SizeResult, runs: int, work: Path, after_round: Callable[[], None] = lambda: None) -> None:
     """``invoke validate`` alone, then a clean build and edit / add / delete rebuilds on top of it: one
-    memory round, then ``runs`` timed ones."""
+    memory round, then ``runs`` timed ones, each followed by ``after_round()``."""
     for number in range(runs + 1):
         cache = work / "validate-cache"
         _clean(cache)
@@ -158,6 +165,8 @@ def measure_ours(result: SizeResult, runs: int, work: Path) -> None:
         for name, change in rebuilds:
             change(data)
             _measure_ours(result, name, build, env, number == 0)
+        if number:
+            after_round()
     _clean(work / "data", work / "output", work / "build-cache")
 
 
@@ -330,12 +339,14 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
             console.print(f"  数据：{data.path.relative_to(ROOT)}" + (f"（生成用时 {data.generated_s:.1f} s）" if data.generated_s else "（缓存）"))
             result = SizeResult(data)
             results.append(result)
-            measure_ours(result, args.runs, work)
+            interleaved = () if args.skip_anchors else INTERLEAVED
+            measure_ours(result, args.runs, work, lambda: [measure_anchor(result, name, work) for name in interleaved])
             if args.search:
                 result.search = search_numbers(data, work)
             if not args.skip_anchors:
                 for name in ANCHORS:
-                    measure_anchor(result, name, work)
+                    if name not in interleaved:
+                        measure_anchor(result, name, work)
             save(complete=False)
         if not args.skip_anchors and args.runs > 1:
             # Extra anchor runs, smallest size first, while the anchors' own time stays within budget.
