@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -212,6 +213,14 @@ def ratio(ours: Series | None, anchor: Series | None) -> float | None:
     return ours.median_s / anchor.median_s
 
 
+def paired_ratios(ours: Series | None, anchor: Series | None) -> list[float]:
+    """Each of our runs over the anchor's run of the same round (``INTERLEAVED``): the machine's
+    drift within a run falls on both sides of each ratio alike."""
+    if not ours or not anchor or ours.runs != anchor.runs:
+        return []
+    return [mine.wall_s / theirs.wall_s for mine, theirs in zip(ours.samples, anchor.samples)]
+
+
 @functools.cache
 def _versions() -> dict[str, str]:
     def run(command: list[str]) -> str:
@@ -242,6 +251,10 @@ def as_json(results: list[SizeResult], args: argparse.Namespace, command: str, e
                 for anchor in ANCHORS:
                     value = ratio(result.series.get(name), result.series.get(anchor))
                     measured[name][f"ratio_to_{anchor}"] = round(value, 3) if value is not None else None
+        for anchor in INTERLEAVED:
+            if "build_clean" in measured:
+                pairs = paired_ratios(result.series.get("build_clean"), result.series.get(anchor))
+                measured["build_clean"][f"paired_ratios_to_{anchor}"] = [round(r, 3) for r in pairs]
         sizes.append({
             "records": count,
             "seed": result.data.seed,
@@ -367,6 +380,11 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
     report = save(complete=True)
     console.print()
     console.print(table(results, f"{command}（中位数；{report['versions']['cpus']} 核；用时 {report['elapsed_s'] / 60:.1f} 分钟）"))
+    for result in results:
+        for anchor in INTERLEAVED:
+            if pairs := paired_ratios(result.series.get("build_clean"), result.series.get(anchor)):
+                shown = "、".join(f"{r:.2f}×" for r in pairs)
+                console.print(f"{result.data.count:,} 条：本站全量构建 ÷ 同一轮的 {LABELS[anchor]}：{shown}（中位数 {statistics.median(pairs):.2f}×）")
     if any(r.series[a].runs < args.runs for r in results for a in ANCHORS if a in r.series):
         console.print(f"对照站点的测量总时长以约 {ANCHOR_BUDGET_S // 60} 分钟为限，部分只测了较少次数：见「次数」列。")
     for result in results:

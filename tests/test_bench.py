@@ -93,3 +93,13 @@ def test_a_real_build_reports_what_is_in_its_output(tmp_path):
     result = build(SAMPLE_DATA, tmp_path / "out", siteurl="")
     walked = count_outputs(files_under(tmp_path / "out"))
     assert {k: result.report[k] for k in walked} == walked
+
+
+def test_paired_ratios_divide_each_of_our_runs_by_the_anchor_run_of_its_round():
+    from bench.measure import Sample, Series
+    from bench.run import paired_ratios
+
+    ours = Series([Sample(25.0, 0, 0, None), Sample(30.0, 0, 0, None), Sample(24.0, 0, 0, None)])
+    hugo = Series([Sample(12.5, 0, 0, None), Sample(20.0, 0, 0, None), Sample(16.0, 0, 0, None)])
+    assert paired_ratios(ours, hugo) == [2.0, 1.5, 1.5]
+    assert paired_ratios(ours, Series(hugo.samples[:2])) == []  # rounds that do not pair up give none
