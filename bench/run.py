@@ -353,7 +353,12 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
             result = SizeResult(data)
             results.append(result)
             interleaved = () if args.skip_anchors else INTERLEAVED
-            measure_ours(result, args.runs, work, lambda: [measure_anchor(result, name, work) for name in interleaved])
+
+            def after_round(result: SizeResult = result) -> None:
+                for name in interleaved:
+                    measure_anchor(result, name, work)
+
+            measure_ours(result, args.runs, work, after_round)
             if args.search:
                 result.search = search_numbers(data, work)
             if not args.skip_anchors:

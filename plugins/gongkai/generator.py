@@ -62,13 +62,14 @@ index, the longest on a rebuild, and the sitemap, which fits in the time the par
 longer; both only write their files, so a rebuild's output steps take the time of the longer side.
 Only when the search step patches a kept corpus (``search.kept.only_patches``): analyzing every
 record beside the page workers took a clean build's peak memory past 1 GB at 20,000 records; then
-all steps run in this process in ``ALONE_ORDER``."""
+all steps run in this process, ``ALONE_FIRST`` first."""
 
-ALONE_ORDER = ("search index", "feeds", "sitemap", "pages", "open data")
-"""The steps' order when the search step analyzes every record (a clean build): the search index first,
-alone but for the worker sharing its analysis (its memory peak), then the feeds beside the whoosh
-writer it leaves running (``workers.Unfinished``: about a second in which a core waited for it),
-waited for as the feeds end, so that it is gone before the record pages' workers are forked."""
+ALONE_FIRST = ("search index", "feeds")
+"""When the search step analyzes every record (a clean build), these steps run first, then the others in
+``OUTPUT_STEPS``'s order: the search index alone but for the worker sharing its analysis (its memory
+peak), then the feeds beside the whoosh writer it leaves running (``workers.Unfinished``: about a second
+in which a core waited for it), waited for as the feeds end, so that it is gone before the record
+pages' workers are forked."""
 
 
 class RecordsGenerator(Generator):
@@ -168,7 +169,8 @@ class RecordsGenerator(Generator):
             if not beside:
                 bodies = render()
                 report["beside"] = None
-                run_steps(site, [(name, steps[name]) for name in ALONE_ORDER], report["steps"])
+                order = [*ALONE_FIRST, *(name for name in steps if name not in ALONE_FIRST)]
+                run_steps(site, [(name, steps[name]) for name in order], report["steps"])
             else:
                 background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside, report["steps"])
                 report["beside"] = list(BACKGROUND_STEPS) if background.forked else None

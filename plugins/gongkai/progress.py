@@ -36,7 +36,8 @@ def _current_step(report: dict[str, Any]) -> str:
     done = report.get("steps")
     if done is None:
         return "读取并校验记录"
-    running = [name for name, seconds in done.items() if seconds is None]  # (``workers.run_steps``)
+    # (a snapshot, taken in one C call: the build's thread enters steps while this one reads)
+    running = [name for name, seconds in list(done.items()) if seconds is None]  # (``workers.run_steps``)
     if running:  # the search index first on a clean build: not in OUTPUT_STEPS's order
         return f"生成{STEP_LABELS.get(running[0], running[0])}"
     for name, _ in OUTPUT_STEPS:

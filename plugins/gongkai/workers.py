@@ -207,7 +207,7 @@ class BackgroundSteps:
     change anything else the parent reads: only their files come back.
     """
 
-    def __init__(self, site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], beside: bool = True,
+    def __init__(self, site: Site, steps: Sequence[tuple[str, Callable[[Site], Unfinished | None]]], beside: bool = True,
                  seconds: dict[str, float | None] | None = None):
         """``seconds``: where the steps run here enter their times as they go (``run_steps``)."""
         self.site = site
@@ -310,7 +310,7 @@ def _finish(name: str, unfinished: Unfinished, seconds: dict[str, float | None])
     seconds[name] = (seconds[name] or 0.0) + time.perf_counter() - started
 
 
-def _background(site: Site, steps: Sequence[tuple[str, Callable[[Site], None]]], sender: Any) -> None:
+def _background(site: Site, steps: Sequence[tuple[str, Callable[[Site], Unfinished | None]]], sender: Any) -> None:
     """The child's side of ``BackgroundSteps``."""
     report: dict[str, Any] = {}
     site.settings = {**site.settings, "GONGKAI_REPORT": report}

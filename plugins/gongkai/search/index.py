@@ -218,8 +218,8 @@ def _update_index(live: Path, building: Path, replace: Replacement, region_chain
 
 def _merge_updates(writer, segments: list) -> list:
     """whoosh's merge policy for an update: while the new segment makes at most ``MAX_SEGMENTS``, keep
-    every segment; past it, merge the update segments (all but the largest, the one written whole) into the new one. Writing the
-    index whole instead took 3 s of an edit at 20,000 records, every eighth edit."""
+    every segment; past it, merge the update segments (all but the largest, the one written whole)
+    into the new one. Writing the index whole instead took 3 s of every eighth edit at 20,000 records."""
     if len(segments) < MAX_SEGMENTS:  # with the new one, at most MAX_SEGMENTS
         return segments
     from whoosh.reading import SegmentReader

@@ -71,7 +71,6 @@ def write_search(site: Site) -> Unfinished:
         kept_shards = kept_encoded.shards if kept_encoded else None
         del kept  # its postings, once patched, are garbage
         docs, postings = analysis.docs, analysis.postings
-        return_free_memory()  # the analysis's high-water mark is not the rest of the build's
         lap("analyze")
 
         root = Path(site.output.root).resolve()
@@ -82,7 +81,7 @@ def write_search(site: Site) -> Unfinished:
         changes = documents_to_replace(whoosh_target, state)
         replace = None if changes is None else _replacement(site, by_number, *changes)
         writer = fork_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
-        lap("forking the whoosh writer")
+        lap("forking the whoosh writer")  # (which first returns the analysis's freed heap: freeze_for_fork)
 
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
         static = build_static_index(docs, postings, vocab, labels, numbered, docs_folder, kept_encoded, analysis.touched,
