@@ -40,7 +40,7 @@ from conftest import (
     write_record,
 )
 
-from gongkai.build import staging_path
+from gongkai.build import scratch_path, staging_path
 from gongkai.catalog import ProblemsFound, load_catalog
 from gongkai.output import MANIFEST, MANIFEST_FORMAT, OutputTree, UnsafePath
 from gongkai.search.index import whoosh_dir
@@ -567,7 +567,9 @@ def test_a_build_killed_part_way_leaves_the_previous_output(tmp_path, kill_when,
     generate(changed, 300, seed=3)  # slow enough to be caught part-way
     staging = staging_path(output)
     script = BUILD_SCRIPT.format(plugins=str(ROOT / "plugins"), data=str(changed), output=str(output), siteurl=SITEURL)
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(BUILD_EPOCH)}
+    system_temp = tmp_path / "system-temp"
+    system_temp.mkdir()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(BUILD_EPOCH), "TMPDIR": str(system_temp)}
     process = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -593,11 +595,14 @@ def test_a_build_killed_part_way_leaves_the_previous_output(tmp_path, kill_when,
             pass
         process.stderr.close()
     assert staging.exists(), "the kill came too late to prove anything"
+    # Its temporary fragment stores (no cache folder) are beside the output, for the next build to remove.
+    assert list(scratch_path(output).glob("gongkai-fragments-*")), "the killed build had no fragment store yet"
+    assert list(system_temp.iterdir()) == [], "a killed build left files in the system's temp folder"
     result = build(small_data(tmp_path / "new", "新的标题"), output, siteurl=SITEURL)
     assert "新的标题" in (output / "cases" / "t-case" / "index.html").read_text(encoding="utf-8")
     assert result.report["records"] == 2
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.name.endswith(".building"))
-    assert leftovers == [".out.previous"], leftovers  # the spare tree the next build recycles, nothing else
+    assert leftovers == [".out.previous"], leftovers  # the spare tree the next build recycles, nothing else (no scratch)
     assert whoosh_search(output, "新的标题").total == 1  # the index of the new site, swapped in with it
 
 

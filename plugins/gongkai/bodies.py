@@ -58,13 +58,15 @@ def render_bodies(
     cache_dir: Path | None = None,
     workers: int | None = None,
     rendered: dict[str, bytes] | None = None,
+    scratch: Path | None = None,
 ) -> Bodies:
     """Render the bodies of ``records`` that the cache does not hold; ``digests``: record id → file digest.
 
     ``rendered``: bodies rendered already by file digest (``Catalog.rendered_bodies``: the load workers
-    render the body of each record they parse); taken into the store, and emptied.
+    render the body of each record they parse); taken into the store, and emptied. ``scratch``: where
+    to keep the store without a cache folder (``FragmentStore``).
     """
-    store = FragmentStore(Path(cache_dir) if cache_dir else None, "bodies", code_fingerprint())
+    store = FragmentStore(Path(cache_dir) if cache_dir else None, "bodies", code_fingerprint(), scratch=scratch)
     rendered = rendered if rendered is not None else {}
     keys: dict[str, str] = {}
     missing: dict[str, str] = {}  # store key → text

@@ -35,6 +35,12 @@ def staging_path(output: Path) -> Path:
     return output.parent / f".{output.name}.building"
 
 
+def scratch_path(output: Path) -> Path:
+    """Where a build keeps temporary files (the fragment stores of a build without a cache folder):
+    beside the output, removed when the build ends, and by the next build if this one was killed."""
+    return output.parent / f".{output.name}.scratch"
+
+
 def _swap_in(staging: Path, output: Path) -> None:
     retired = output.parent / f".{output.name}.previous"
     if retired.exists():
@@ -69,6 +75,9 @@ def build_site(
     staging = staging_path(output)
     if staging.exists():  # left by a killed build: half-updated, never to be trusted
         shutil.rmtree(staging)
+    scratch = scratch_path(output)
+    shutil.rmtree(scratch, ignore_errors=True)  # left by a killed build
+    scratch.mkdir(parents=True)
     settings_file = ROOT / ("publishconf.py" if publish else "pelicanconf.py")
     settings = pelican_settings(settings_file, {
         "OUTPUT_PATH": str(staging),
@@ -77,6 +86,7 @@ def build_site(
         "GONGKAI_CATALOG": catalog,
         "GONGKAI_PREVIOUS_OUTPUT": str(output) if output.is_dir() else None,
         "GONGKAI_CACHE_PATH": str(cache_dir) if cache_dir else None,
+        "GONGKAI_SCRATCH_PATH": str(scratch),
         **(overrides or {}),
     })
     report: dict[str, Any] = settings.setdefault("GONGKAI_REPORT", {})
@@ -90,6 +100,8 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
         discard_staged_whoosh(output)
         raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     # The theme's static files, copied by Pelican after the records generator counted its own.
     report["files"] = report.get("files", 0) + len(files_under(staging / settings["THEME_STATIC_DIR"]))
     swap_in(staging, output)

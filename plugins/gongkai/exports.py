@@ -315,7 +315,8 @@ def write_exports(site: Site) -> None:
     """
     cache_dir = site.setting("GONGKAI_CACHE_PATH")
     # Without a global key (a Site made by hand) nothing says when cached bytes are stale: use none.
-    store = FragmentStore(Path(cache_dir) if cache_dir and site.global_key else None, "open-data", site.global_key)
+    store = FragmentStore(Path(cache_dir) if cache_dir and site.global_key else None, "open-data", site.global_key,
+                          scratch=site.setting("GONGKAI_SCRATCH_PATH"))
     try:
         _write_files(site, store)
     finally:

@@ -58,14 +58,16 @@ class Joined:
 class FragmentStore:
     """Fragments by key: each a fixed number of byte strings (``parts``), valid only under ``salt``.
 
-    Without a folder it keeps its segments in a temporary one, removed by ``save``.
+    Without a folder it keeps its segments in a temporary one, removed by ``save``: made in
+    ``scratch`` when given (a build's, beside its output: ``build.scratch_path``), so that what a
+    killed build leaves there is removed by the next build, not left in the system's temp folder.
     Forked workers may add to their inherited copy (each to a segment of its
     own) and hand what they made to the parent: ``made_here`` and ``adopt``.
     """
 
-    def __init__(self, folder: Path | None, name: str, salt: str):
+    def __init__(self, folder: Path | None, name: str, salt: str, scratch: Path | None = None):
         self.temporary = folder is None
-        self.folder = Path(tempfile.mkdtemp(prefix="gongkai-fragments-")) if folder is None else Path(folder)
+        self.folder = Path(tempfile.mkdtemp(prefix="gongkai-fragments-", dir=scratch)) if folder is None else Path(folder)
         self.name, self.salt = name, salt
         self._entries: dict[str, tuple[str, int, tuple[int, ...]]] = {}
         """Key → (segment, offset, length of each part)."""

@@ -128,7 +128,8 @@ class RecordsGenerator(Generator):
 
     def global_key(self) -> str:
         """What every output depends on besides its own records: code, theme, vocabularies, settings."""
-        volatile = {"GONGKAI_CATALOG", "GONGKAI_REPORT", "GONGKAI_PREVIOUS_OUTPUT", "GONGKAI_CACHE_PATH", "OUTPUT_PATH"}
+        volatile = {"GONGKAI_CATALOG", "GONGKAI_REPORT", "GONGKAI_PREVIOUS_OUTPUT", "GONGKAI_CACHE_PATH",
+                    "GONGKAI_SCRATCH_PATH", "OUTPUT_PATH"}
         settings = {k: v for k, v in self.settings.items() if k.isupper() and k not in volatile}
         settings_json = json.dumps(settings, sort_keys=True, default=lambda o: type(o).__name__, ensure_ascii=False)
         parts = (code_fingerprint(), self.catalog.vocab_digest, settings_json)
@@ -157,7 +158,8 @@ class RecordsGenerator(Generator):
             started = time.perf_counter()
             site.bodies = made = render_bodies(self.publication.records, site.fingerprints.digests,
                                                Path(cache_dir) if cache_dir else None,
-                                               rendered=self.catalog.rendered_bodies)
+                                               rendered=self.catalog.rendered_bodies,
+                                               scratch=self.settings.get("GONGKAI_SCRATCH_PATH"))
             report["steps"]["bodies"] = time.perf_counter() - started
             return made
 
