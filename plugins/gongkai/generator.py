@@ -88,6 +88,7 @@ class RecordsGenerator(Generator):
         self.urls = Urls.from_settings(self.settings)
         self.env.filters.update(jinja_filters(catalog.vocab))
         self.env.globals.update(self.template_globals())
+        self.env.template_class = pages.FlatGlobalsTemplate  # (its globals are all set now; no template is loaded yet)
         # Pelican's own page templates (content/) share the navigation.
         self.context["gongkai_nav"] = self.env.globals["gongkai_nav"]
         cache_dir = self.settings.get("GONGKAI_CACHE_PATH")

@@ -513,7 +513,8 @@ class FlatGlobalsTemplate(Template):
     Every render copies a template's globals into its context, and every ``{% from … import %}``
     compares the two templates' globals; over a ``ChainMap`` both go key by key in Python: 23 of
     the 28 µs of rendering an empty template, ≈40 µs of a record page's ≈300–500. A snapshot is
-    right because the environment's globals are all set before the pages step loads a template.
+    right because the records generator sets the environment's globals before any template loads,
+    and sets this class then (the search step renders /search/ before the pages step on a clean build).
     """
 
     @classmethod
@@ -524,7 +525,6 @@ class FlatGlobalsTemplate(Template):
 def prepare_templates(site: Site) -> None:
     """Templates are compiled once per template change, not per build, and checked once per build."""
     site.env.auto_reload = False  # they do not change during a build: no stat() per template per page
-    site.env.template_class = FlatGlobalsTemplate  # (for the templates loaded from now on)
     cache_dir = site.setting("GONGKAI_CACHE_PATH")
     if cache_dir and site.env.bytecode_cache is None:
         folder = Path(cache_dir) / "templates"
