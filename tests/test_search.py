@@ -105,6 +105,8 @@ def test_patched_postings_are_merged_postings():
     block = analyze_block({f: [after[n][f] for n in added] for f in ("title", "body")})
     patched, touched = replace_documents(before, removed, block, added)
     clean = merged(after)
+    some = np.sort(np.asarray(rng.sample(range(len(clean.doc)), 200)))  # read where they lie, before the columns are made
+    assert all(np.array_equal(a, b) for a, b in zip(patched.rows(some), (clean.doc[some], clean.field[some], clean.tf[some])))
     assert patched.terms == clean.terms and patched.doc_count == clean.doc_count
     for name in ("starts", "doc", "field", "tf"):
         assert np.array_equal(getattr(patched, name), getattr(clean, name)), name
@@ -119,6 +121,8 @@ def test_patched_postings_are_merged_postings():
     block = analyze_block({"title": ["江中市"], "body": ["交通局"]})
     patched, touched = replace_documents(only, [7], block, [7])
     clean = merged({7: {"title": "江中市", "body": "交通局"}})
+    every = np.arange(len(clean.doc))
+    assert all(np.array_equal(a, b) for a, b in zip(patched.rows(every), (clean.doc, clean.field, clean.tf)))
     assert patched.terms == clean.terms and all(np.array_equal(getattr(patched, n), getattr(clean, n)) for n in ("starts", "doc", "field", "tf"))
 
 

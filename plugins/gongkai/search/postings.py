@@ -64,12 +64,27 @@ class Postings:
     """Distinct terms in code point (= UTF-8 byte) order, as whoosh stores them; a term's number is its place here."""
     starts: np.ndarray
     """Where each term's rows start (and, last, the number of rows): term ``t`` has rows ``starts[t]:starts[t + 1]``."""
-    doc: np.ndarray
-    field: np.ndarray
-    tf: np.ndarray
-    """Per row (term, document, field), sorted by term, then document, then field."""
     lengths: np.ndarray
     """Tokens per (document number, field): a row for every number up to the largest at least (0 where no document is)."""
+    columns: "Columns"
+    """Per row (term, document, field), sorted by term, then document, then field: the document, the
+    field and the frequency (``doc``, ``field``, ``tf``; ``rows`` reads a few rows without making them all)."""
+
+    @property
+    def doc(self) -> np.ndarray:
+        return self.columns.whole()[0]
+
+    @property
+    def field(self) -> np.ndarray:
+        return self.columns.whole()[1]
+
+    @property
+    def tf(self) -> np.ndarray:
+        return self.columns.whole()[2]
+
+    def rows(self, rows: np.ndarray) -> list[np.ndarray]:
+        """``[doc, field, tf]`` of ``rows`` (ascending row numbers)."""
+        return self.columns.at(rows)
 
     def chunks(self, rows: int = 1 << 18) -> Iterator[tuple[int, int, slice]]:
         """Consecutive term ranges ``[low, high)`` of about ``rows`` postings each, and their rows:
@@ -88,6 +103,33 @@ class Postings:
     def length_bytes(self) -> np.ndarray:
         """Per (document, field): the one-byte length whoosh stores (``length_to_byte``), uint8."""
         return length_bytes(self.lengths)
+
+
+class Columns:
+    """The ``doc``, ``field`` and ``tf`` columns of a ``Postings``: made, or a splice of a kept
+    corpus's columns (``replace_documents``) made only when asked for whole.
+
+    An edit's static index encodes only the terms it touches, and its whoosh index and kept corpus
+    take only its documents: reading those rows where they lie in the kept columns saves copying
+    20 million rows (0.2–0.3 s at 20,000 records) on the rebuild's longest path.
+    """
+
+    def __init__(self, made: list[np.ndarray] | None = None, splice: "_Splice | None" = None):
+        self._made = made
+        self._splice = splice
+
+    def whole(self) -> list[np.ndarray]:
+        if self._made is None:
+            self._made, self._splice = self._splice.make(), None
+        return self._made
+
+    def at(self, rows: np.ndarray) -> list[np.ndarray]:
+        if self._made is not None:
+            return [column[rows] for column in self._made]
+        return self._splice.take(rows)
+
+    def __getstate__(self) -> dict:
+        return {"_made": self.whole(), "_splice": None}  # (a kept corpus holds its columns)
 
 
 def length_bytes(lengths: np.ndarray) -> np.ndarray:
@@ -253,7 +295,7 @@ def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tup
         doc[where] = doc_field[order] >> 2
         field[where] = doc_field[order] & 3
         tf[where] = frequency[order]
-    return Postings(doc_count=doc_count, fields=fields, terms=terms, starts=starts, doc=doc, field=field, tf=tf, lengths=lengths)
+    return Postings(doc_count=doc_count, fields=fields, terms=terms, starts=starts, lengths=lengths, columns=Columns([doc, field, tf]))
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
@@ -330,12 +372,12 @@ def replace_documents(postings: Postings, removed: list[int], block: AnalyzedBlo
         tf_type = np.result_type(postings.tf.dtype, new_tf.dtype)
         new_columns = [new_doc.astype(postings.doc.dtype), new_field.astype(postings.field.dtype), new_tf.astype(tf_type)]
         counts = kept_counts + np.bincount(new_term, minlength=len(terms))
-    doc, field, tf = _spliced([postings.doc, postings.field, postings.tf], gone, where, new_columns)
+    splice = _Splice([postings.doc, postings.field, postings.tf], gone, where, new_columns)
     present = counts > 0  # a term only the removed documents had is gone
     starts = np.zeros(int(present.sum()) + 1, dtype=np.int64)
     np.cumsum(counts[present], out=starts[1:])
     return Postings(doc_count=doc_count, fields=postings.fields, terms=[t for t, p in zip(terms, present.tolist()) if p],
-                    starts=starts, doc=doc, field=field, tf=tf, lengths=lengths), _touched(old_rows, new_rows)
+                    starts=starts, lengths=lengths, columns=Columns(splice=splice)), _touched(old_rows, new_rows)
 
 
 def _touched(old_rows: set[tuple], new_rows: set[tuple]) -> dict[str, bytes]:
@@ -351,37 +393,60 @@ def _touched(old_rows: set[tuple], new_rows: set[tuple]) -> dict[str, bytes]:
             for text, (out, into) in rows.items() if sorted(out) != sorted(into)}
 
 
-def _spliced(columns: list[np.ndarray], gone: np.ndarray, where: np.ndarray, new: list[np.ndarray]) -> list[np.ndarray]:
-    """Each of ``columns`` without the rows ``gone`` and with the rows of ``new``'s column put before
-    its rows ``where`` (both ascending), in one copy of each column.
+class _Splice:
+    """``columns`` without the rows ``gone`` and with the rows of ``new``'s column put before their
+    rows ``where`` (both ascending).
 
     The kept rows move by as many rows as were put in before them less those taken out; a stretch
     of rows moving alike is copied at once, the taken-out rows within it too (their places are the
     put-in rows', written last). An edit puts a record's rows where its old ones were, so most of
     the corpus is one stretch.
     """
-    size = len(columns[0])
-    bounds = np.unique(np.concatenate([[0, size], gone, gone + 1, where]))
-    low, high = bounds[:-1], bounds[1:]
-    is_gone = np.zeros(size + 1, dtype=bool)
-    is_gone[gone] = True
-    kept = ~is_gone[low]  # the pieces between bounds are single removed rows or runs of kept ones
-    low, high = low[kept], high[kept]
-    shift = np.searchsorted(where, low, side="right") - np.searchsorted(gone, low, side="left")
-    stretches = []  # (first row, end, by how many rows they move)
-    if len(low):  # (every row may be removed)
-        first = np.flatnonzero(np.r_[True, shift[1:] != shift[:-1]])
-        last = np.r_[first[1:], len(low)] - 1
-        stretches = list(zip(low[first].tolist(), high[last].tolist(), shift[first].tolist()))
-    new_at = where - np.searchsorted(gone, where, side="left") + np.arange(len(where))
-    out = []
-    for column, inserted in zip(columns, new):
-        spliced = np.empty(size - len(gone) + len(where), dtype=np.result_type(column.dtype, inserted.dtype))
-        for start, end, by in stretches:
-            spliced[start + by:end + by] = column[start:end]
-        spliced[new_at] = inserted
-        out.append(spliced)
-    return out
+
+    def __init__(self, columns: list[np.ndarray], gone: np.ndarray, where: np.ndarray, new: list[np.ndarray]):
+        size = len(columns[0])
+        bounds = np.unique(np.concatenate([[0, size], gone, gone + 1, where]))
+        low, high = bounds[:-1], bounds[1:]
+        is_gone = np.zeros(size + 1, dtype=bool)
+        is_gone[gone] = True
+        kept = ~is_gone[low]  # the pieces between bounds are single removed rows or runs of kept ones
+        low, high = low[kept], high[kept]
+        shift = np.searchsorted(where, low, side="right") - np.searchsorted(gone, low, side="left")
+        first = np.flatnonzero(np.r_[True, shift[1:] != shift[:-1]])[:len(low)]  # (every row may be removed)
+        last = np.r_[first[1:], len(low)][:len(first)] - 1
+        self.start, self.end, self.by = low[first], high[last], shift[first]
+        """Each stretch's first row, end and how many rows it moves by (none when every row is removed)."""
+        self.new_at = where - np.searchsorted(gone, where, side="left") + np.arange(len(where))
+        """Where each put-in row lands (ascending)."""
+        self.columns, self.new = columns, new
+        self.size = size - len(gone) + len(where)
+
+    def make(self) -> list[np.ndarray]:
+        """The spliced columns, in one copy of each."""
+        out = []
+        for column, inserted in zip(self.columns, self.new):
+            spliced = np.empty(self.size, dtype=np.result_type(column.dtype, inserted.dtype))
+            for start, end, by in zip(self.start.tolist(), self.end.tolist(), self.by.tolist()):
+                spliced[start + by:end + by] = column[start:end]
+            spliced[self.new_at] = inserted
+            out.append(spliced)
+        return out
+
+    def take(self, rows: np.ndarray) -> list[np.ndarray]:
+        """The spliced columns' ``rows`` (ascending), read from where they lie."""
+        rows = np.asarray(rows, dtype=np.int64)
+        put = np.searchsorted(self.new_at, rows)
+        is_new = put < len(self.new_at)
+        is_new[is_new] = self.new_at[put[is_new]] == rows[is_new]
+        stretch = np.searchsorted(self.start + self.by, rows, side="right") - 1
+        source = np.where(is_new, 0, rows - self.by[np.maximum(stretch, 0)] if len(self.by) else 0)
+        out = []
+        for column, inserted in zip(self.columns, self.new):
+            taken = column[source].astype(np.result_type(column.dtype, inserted.dtype)) if len(column) else \
+                np.zeros(len(rows), dtype=np.result_type(column.dtype, inserted.dtype))
+            taken[is_new] = inserted[put[is_new]]
+            out.append(taken)
+        return out
 
 
 def _described(terms: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,

@@ -304,9 +304,9 @@ def _encode_part(postings: Postings, terms: np.ndarray, counts: np.ndarray, leng
     """The entries of ``terms`` (numbers, ascending), which have ``counts`` postings."""
     if not len(terms):
         return []
-    rows = _rows_of(postings, terms, counts)
+    doc, field, tf = postings.rows(_rows_of(postings, terms, counts))
     return _encode_terms([postings.terms[t] for t in terms.tolist()], np.repeat(np.arange(len(terms)), counts),
-                         postings.doc[rows], postings.field[rows], postings.tf[rows], length_bytes)
+                         doc, field, tf, length_bytes)
 
 
 def _encode_terms(texts: list[str], term: np.ndarray, doc: np.ndarray, field: np.ndarray, tf: np.ndarray,
