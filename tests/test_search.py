@@ -433,6 +433,8 @@ def test_typing_updates_results_and_the_shareable_url(sample_site, page):
     assert "q=%E8%BE%9E%E8%81%8C" in page.url
     page.select_option("#search-kind", "case")
     page.wait_for_function("document.location.search.includes('kind=case')")
+    # (the URL changes as the filter's search starts: its results replace the list when it is done)
+    page.wait_for_selector('#search-results[data-state="done"]', state="attached")
     page.keyboard.press("Tab")  # keyboard: arrow down from the box goes to the first result
     page.focus("#search-q")
     page.keyboard.press("ArrowDown")
