@@ -616,3 +616,57 @@ def test_pages_shifted_by_an_addition_are_made_from_kept_items(tmp_path, monkeyp
     assert len(shifted) >= 5  # every listing page after the first: 13 cases, 2 a page
     assert sorted(rendered) == ["t-case-new"] * len(KEPT_STYLES)
     assert "第1号测试问责案例" in (output / "cases/page/7/index.html").read_text(encoding="utf-8")
+
+
+def test_record_items_made_in_python_are_the_macros_html(tmp_path, monkeypatch):
+    """A listing or facet page's list items are made in Python (``recorditem.py``) with the theme's
+    ``record_item`` macro's HTML, byte for byte: compared for every record of a synthetic data set and
+    of records whose text needs escaping, in each style those pages show them (the shipped macro is
+    the one that module copies, so the Python path is the one taken)."""
+    from gongkai.pages import KEPT_STYLES, RecordItems
+    from gongkai.synthetic import generate
+
+    compared: list[tuple[str, object]] = []
+    render = RecordItems._render
+
+    def both(self, record, style):
+        made = render(self, record, style)
+        if style in KEPT_STYLES:
+            assert self._in_python is not None
+            assert str(made) == str(self._macro(record, style.level, style.show_kind, style.summary_chars)), record.id
+            compared.append((record.id, style))
+        return made
+
+    monkeypatch.setattr(RecordItems, "_render", both)
+    generate(tmp_path / "synthetic", 200, seed=11)
+    build(tmp_path / "synthetic", tmp_path / "out-synthetic")
+    assert len(compared) == 2 * 200
+    data = new_data_dir(tmp_path / "data")
+    odd = '<b>"江中" & \'云岭\'</b>{{ x }}'
+    write_record(data, "case", case_record("t-case-odd", title=f"问责{odd}", summary=f"摘要{odd}"))
+    write_record(data, "case", case_record("t-case-plain", summary=None))
+    write_record(data, "disclosure", disclosure_record("t-disclosure-odd", title=f"公开{odd}"))
+    write_record(data, "report", report_record("t-report-odd", title=f"报告{odd}"))
+    compared.clear()
+    build(data, tmp_path / "out")
+    assert {record_id for record_id, _ in compared} == {"t-case-odd", "t-case-plain", "t-disclosure-odd", "t-report-odd"}
+    item = (tmp_path / "out/cases/index.html").read_text(encoding="utf-8")
+    assert "问责&lt;b&gt;&#34;江中&#34; &amp; &#39;云岭&#39;&lt;/b&gt;{{ x }}" in item
+
+
+def test_a_changed_record_item_macro_is_rendered_by_jinja(tmp_path):
+    """A theme whose ``record_item`` differs from the one ``recorditem.py`` copies gets no Python path."""
+    from jinja2 import DictLoader, Environment
+
+    from gongkai.recorditem import python_record_item
+    from gongkai.urls import Urls
+
+    shipped = (Path(__file__).parent.parent / "theme/templates/_macros.html").read_text(encoding="utf-8")
+    settings = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
+    name_of = lambda value, vocabulary: value or ""
+    env = Environment(loader=DictLoader({"_macros.html": shipped}), **settings)
+    assert python_record_item(env, Urls(""), name_of) is not None
+    changed = Environment(loader=DictLoader({"_macros.html": shipped.replace('class="record-item"', 'class="item"')}), **settings)
+    assert python_record_item(changed, Urls(""), name_of) is None
+    unescaped = Environment(loader=DictLoader({"_macros.html": shipped}), **{**settings, "autoescape": False})
+    assert python_record_item(unescaped, Urls(""), name_of) is None
