@@ -29,7 +29,6 @@ from .charts import Bar, bar_chart, format_number
 from .facets import FACET_BY_KEY, FACETS, Facet, Facets, FacetValue, year_of
 from .fields import CHINA_TIME
 from .fragments import FragmentStore
-from .recorditem import python_record_item
 from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
 from .site import Site
 from .urls import Urls
@@ -227,7 +226,6 @@ class RecordItems:
 
     def __init__(self, site: Site):
         self._macro = site.env.get_template("_macros.html").module.record_item
-        self._in_python = python_record_item(site.env, site.urls, site.env.filters["name_of"])
         self._made: dict[tuple[ItemStyle, str], Markup] = {}
         self._digests = site.fingerprints.digests
         self._records = site.publication.records
@@ -235,8 +233,6 @@ class RecordItems:
         self._store = FragmentStore(Path(cache_dir), "items", site.global_key) if cache_dir and site.global_key else None
 
     def _render(self, record: Record, style: ItemStyle) -> Markup:
-        if self._in_python is not None and style.summary_chars is None:
-            return self._in_python(record, style.level, style.show_kind)  # (the macro's HTML: recorditem.py)
         return self._macro(record, style.level, style.show_kind, style.summary_chars)
 
     def html(self, record: Record, style: ItemStyle) -> Markup:
