@@ -29,7 +29,9 @@ from gongkai.yamlsource import YamlLoadError, load_yaml
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CJK = re.compile(r"[\u4e00-\u9fff]")
 VOCAB, _ = load_vocabularies(SAMPLE_DATA / "vocab")
-WORKDIR = Path(tempfile.mkdtemp(prefix="gongkai-properties-"))
+# A TemporaryDirectory is removed when the test process exits (weakref.finalize), so runs leave nothing in /tmp.
+_WORKDIR = tempfile.TemporaryDirectory(prefix="gongkai-properties-")
+WORKDIR = Path(_WORKDIR.name)
 VALID = {"case": case_record, "disclosure": disclosure_record, "report": report_record}
 
 

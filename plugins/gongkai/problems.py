@@ -156,7 +156,9 @@ def problems_from_validation(
     for item in error.errors(include_url=False):
         # An unknown field is best shown at its key; anything else at its value.
         on_key = item["type"] in ("extra_forbidden",)
-        if item["loc"] and item["loc"][-1] == "[key]":  # a mapping key that is not allowed (grades: {优: …})
+        # A mapping key that is not allowed (grades: {优: …}) ends its loc with pydantic's "[key]"; a record
+        # field a clerk named "[key]" is an unknown field like any other.
+        if not on_key and item["loc"] and item["loc"][-1] == "[key]":
             item = {**item, "loc": item["loc"][:-1]}
             on_key = True
         loc = prefix + tuple(item["loc"])
