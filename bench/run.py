@@ -14,6 +14,11 @@ For each size (1,000, 5,000 and 20,000 records by default; 50,000 with
 - Hugo and plain Pelican building the same records as Markdown pages
   (``bench/anchors.py``), each from an empty output folder.
 
+Every build starts with its input in the page cache, as on CI after a
+checkout: ours reads a fresh copy of the data set, and the anchors' cached
+sites and ``invoke validate``'s data set are read through first (``warm``:
+this machine evicts page cache left unread).
+
 Every measurement runs ``--runs`` times (default 3) and the table shows the
 median. Our build's peak memory (a process tree, sampled: see
 ``measure.py``) comes from one more round of its own, untimed, because
@@ -54,7 +59,7 @@ from rich.table import Table
 
 from . import anchors
 from .datasets import CACHE, ROOT, DataSet, add_record, dataset, delete_record, edit_title, working_copy
-from .measure import CommandFailed, Sample, Series, fresh_dir, gnu_time_available, measure, delete_folder, settle
+from .measure import CommandFailed, Sample, Series, delete_folder, fresh_dir, gnu_time_available, measure, settle, warm
 
 DEFAULT_SIZES = (1000, 5000, 20000)
 HUGE_SIZE = 50000
@@ -151,6 +156,7 @@ def measure_ours(result: SizeResult, runs: int, work: Path, after_round: Callabl
     for number in range(runs + 1):
         cache = work / "validate-cache"
         _clean(cache)
+        warm(result.data.path)
         _measure_ours(result, "validate", _invoke("validate", "--data", str(result.data.path)), _env(cache), number == 0)
     _clean(work / "validate-cache")
     for number in range(runs + 1):
@@ -181,6 +187,7 @@ def measure_anchor(result: SizeResult, name: str, work: Path) -> None:
     env = _env(work / "anchor-cache")
     env["HUGO_CACHEDIR"] = str(fresh_dir(work / "hugo-cache"))
     settle()
+    warm(cwd)
     _record(result, name, measure(command, cwd=cwd, env=env))
     _clean(output, work / "hugo-cache")
 
