@@ -25,6 +25,7 @@ less than the wall time.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import statistics
@@ -215,40 +216,65 @@ def measure(command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
     return Sample(wall, max_rss, sampler.peak_kb if sampler is not None else 0, cpu)
 
 
-SETTLE_S = 65.0
-"""How long ext4 keeps freed inodes from being reused (``recently_deleted``: a minute once the
-inode table is written back); creating many files sooner is many times slower."""
+RECENT_S = 370.0
+"""How long ext4 skips a freed inode when it allocates one (``recently_deleted``): 60 s once its inode
+table block is written back, 360 s while that block is dirty, and creating files next to it dirties it
+again. The check is made only on an ext4 without a journal (``find_inode_bit``), as this machine's is."""
 
+MIN_FREE_BYTES = 10 * 1024**3
+"""Below this much free disk, the trash is emptied before the next measurement (which then waits)."""
+
+TRASH_PREFIX = ".trash-"
+_trash: list[Path] = []
+_moved = itertools.count()
 _last_deleted = 0.0
 
 
 def delete_folder(path: Path) -> None:
-    """Delete ``path`` now, and remember when: the next measurement that creates many files waits
-    for the file system first (``settle``).
+    """Take ``path`` out of the way by moving it aside; ``empty_trash`` deletes it at the end.
 
-    On ext4, creating files soon after many were deleted is slow (``recently_deleted`` in inode
-    allocation skips each freed inode for a minute or more: 20,000 files took 15-20 s of system
-    time instead of 1.2 s here), so a build started right after the previous run's output was
-    removed was timed on the file system's penalty. Keeping the old trees instead (to delete at
-    the end) is worse: gigabytes of them are written back to disk while later runs are measured.
+    On this machine's ext4 (no journal), creating files within minutes of deleting many is many
+    times slower: inode allocation skips every inode freed in the last 60-360 s (``RECENT_S``), and
+    a folder costs 100-250 us instead of 26 (eleventh session: ``mkdir`` 108 us 75 s after deleting
+    2 GB of trees and writing them back, 41-61 us after two to four minutes, 26 us after six). So a
+    clean build timed after the previous run's output was deleted, ours or Hugo's, was timed partly
+    on the file system's penalty, per file and folder made: ours makes 97,000, Hugo 46,000. A moved
+    folder frees no inode, so nothing is measured on that penalty. What the moved trees still hold
+    unwritten is written back before each measurement (``settle``'s ``sync``), not during it.
     """
+    if not path.is_dir():
+        return
+    aside = path.with_name(f"{TRASH_PREFIX}{next(_moved)}-{path.name}")
+    path.rename(aside)
+    _trash.append(aside)
+    if shutil.disk_usage(aside).free < MIN_FREE_BYTES:
+        empty_trash()
+
+
+def remove_now(path: Path) -> None:
+    """Delete ``path`` at once (a leftover of a stopped run); the next ``settle`` waits ``RECENT_S``."""
     global _last_deleted
     if path.is_dir():
         shutil.rmtree(path)
         _last_deleted = time.monotonic()
 
 
-def settle() -> None:
-    """Wait until what ``delete_folder`` deleted no longer slows down creating files, and until what
-    earlier runs wrote is on disk.
+def empty_trash() -> None:
+    """Delete what ``delete_folder`` moved aside (at the end of a run, or when the disk fills)."""
+    while _trash:
+        remove_now(_trash.pop())
 
-    Writing back first (``sync``): a deleted inode stays "recent" for 60 s only once its inode table
-    block is written back, 360 s while it is dirty, and this disk writes back the 1.5 GB trees of
-    the earlier runs at 35-70 MB/s, so without it the minute's wait did not cover the penalty (and
-    the next run shared the disk with that writeback: one Hugo run took 63 s, against 14-20 s).
+
+def settle() -> None:
+    """Write back what earlier runs wrote (``sync``), and wait out the file system's penalty when
+    folders were really deleted (``RECENT_S``; only after ``empty_trash`` or ``remove_now``).
+
+    Writing back first: this disk writes back at 35-70 MB/s, and a run that shared it with the
+    previous runs' 1.5 GB trees was slowed down (in the ninth session one Hugo run took 63 s
+    against 14-20 s).
     """
     os.sync()
-    wait = _last_deleted + SETTLE_S - time.monotonic()
+    wait = _last_deleted + RECENT_S - time.monotonic()
     if _last_deleted and wait > 0:
         time.sleep(wait)
 
@@ -271,7 +297,7 @@ def warm(folder: Path) -> None:
 
 
 def fresh_dir(path: Path) -> Path:
-    """An empty folder at ``path`` (removed first if it exists: see ``delete_folder``)."""
+    """An empty folder at ``path`` (what was there moved aside first: see ``delete_folder``)."""
     delete_folder(path)
     path.mkdir(parents=True)
     return path

@@ -59,7 +59,8 @@ from rich.table import Table
 
 from . import anchors
 from .datasets import CACHE, ROOT, DataSet, add_record, dataset, delete_record, edit_title, working_copy
-from .measure import CommandFailed, Sample, Series, delete_folder, fresh_dir, gnu_time_available, measure, settle, warm
+from .measure import (TRASH_PREFIX, CommandFailed, Sample, Series, delete_folder, empty_trash, fresh_dir,
+                      gnu_time_available, measure, remove_now, settle, warm)
 
 DEFAULT_SIZES = (1000, 5000, 20000)
 HUGE_SIZE = 50000
@@ -339,7 +340,9 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
         console.print(f"测量提交 {args.commit} 的快照：{tree.relative_to(ROOT)}")
     started = time.perf_counter()
     work = CACHE / "work"
-    fresh_dir(work)
+    for leftover in (work, *CACHE.glob(f"{TRASH_PREFIX}*"), *work.glob(f"{TRASH_PREFIX}*")):  # of a stopped run
+        remove_now(leftover)
+    work.mkdir(parents=True)
     if not gnu_time_available():
         console.print("[yellow]没有 /usr/bin/time（apt-get install time）：峰值内存仅为 /proc 采样值。[/]")
     results: list[SizeResult] = []
@@ -388,7 +391,8 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
         save(complete=False)
         return 1
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        delete_folder(work)
+        empty_trash()
     report = save(complete=True)
     console.print()
     console.print(table(results, f"{command}（中位数；{report['versions']['cpus']} 核；用时 {report['elapsed_s'] / 60:.1f} 分钟）"))
