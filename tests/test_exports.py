@@ -450,14 +450,14 @@ def test_fragment_store_over_many_builds_reads_back_and_stays_small_on_disk(tmp_
     for key, value in live.items():
         first.add(key, [value])
     first.save()
-    for build in range(8):
+    for generation in range(8):
         store = FragmentStore(tmp_path, "t", "salt")
         replaced = sorted(live)[:10]
         store.keep_all(key for key in live if key not in replaced)
         for number, key in enumerate(replaced):
             del live[key]
-            live[f"b{build}-{number}"] = value = bytes([build, number]) * 50_000
-            store.add(f"b{build}-{number}", [value])
+            live[f"b{generation}-{number}"] = value = bytes([generation, number]) * 50_000
+            store.add(f"b{generation}-{number}", [value])
         store.save()
         check = FragmentStore(tmp_path, "t", "salt")
         assert {key: check.part(key, 0) for key in live} == live
