@@ -103,3 +103,29 @@ def test_paired_ratios_divide_each_of_our_runs_by_the_anchor_run_of_its_round():
     hugo = Series([Sample(12.5, 0, 0, None), Sample(20.0, 0, 0, None), Sample(16.0, 0, 0, None)])
     assert paired_ratios(ours, hugo) == [2.0, 1.5, 1.5]
     assert paired_ratios(ours, Series(hugo.samples[:2])) == []  # rounds that do not pair up give none
+
+
+def test_old_runs_are_moved_aside_and_deleted_at_the_end_and_only_a_deletion_makes_the_next_run_wait(tmp_path, monkeypatch):
+    """A run's folders are renamed (no inode freed, so no later build is timed on ext4's penalty for
+    files made after a deletion), deleted by ``empty_trash``; ``settle`` waits only after a real deletion."""
+    from bench import measure as bench_measure
+
+    waits: list[float] = []
+    monkeypatch.setattr(bench_measure.time, "sleep", waits.append)
+    monkeypatch.setattr(bench_measure.os, "sync", lambda: None)
+    monkeypatch.setattr(bench_measure, "_last_deleted", 0.0)
+    output = tmp_path / "output"
+    (output / "cases").mkdir(parents=True)
+    (output / "cases" / "index.html").write_text("旧", encoding="utf-8")
+
+    fresh = bench_measure.fresh_dir(output)
+    assert fresh.is_dir() and not any(fresh.iterdir())
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith(bench_measure.TRASH_PREFIX)]
+    assert len(aside) == 1 and (aside[0] / "cases" / "index.html").read_text(encoding="utf-8") == "旧"
+    bench_measure.settle()
+    assert waits == []  # nothing was deleted: no wait
+
+    bench_measure.empty_trash()
+    assert not aside[0].exists() and sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+    bench_measure.settle()
+    assert len(waits) == 1 and bench_measure.RECENT_S - 5 < waits[0] <= bench_measure.RECENT_S
