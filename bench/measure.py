@@ -230,7 +230,7 @@ _moved = itertools.count()
 _last_deleted = 0.0
 
 
-def delete_folder(path: Path) -> None:
+def set_aside(path: Path) -> None:
     """Take ``path`` out of the way by moving it aside; ``empty_trash`` deletes it at the end.
 
     On this machine's ext4 (no journal), creating files within minutes of deleting many is many
@@ -252,7 +252,7 @@ def delete_folder(path: Path) -> None:
 
 
 def remove_now(path: Path) -> None:
-    """Delete ``path`` at once (a leftover of a stopped run); the next ``settle`` waits ``RECENT_S``."""
+    """Delete ``path`` at once; the next ``settle`` then waits ``RECENT_S``."""
     global _last_deleted
     if path.is_dir():
         shutil.rmtree(path)
@@ -260,7 +260,7 @@ def remove_now(path: Path) -> None:
 
 
 def empty_trash() -> None:
-    """Delete what ``delete_folder`` moved aside (at the end of a run, or when the disk fills)."""
+    """Delete what ``set_aside`` moved aside (at the end of a run, or when the disk fills)."""
     while _trash:
         remove_now(_trash.pop())
 
@@ -297,7 +297,7 @@ def warm(folder: Path) -> None:
 
 
 def fresh_dir(path: Path) -> Path:
-    """An empty folder at ``path`` (what was there moved aside first: see ``delete_folder``)."""
-    delete_folder(path)
+    """An empty folder at ``path`` (what was there moved aside first: see ``set_aside``)."""
+    set_aside(path)
     path.mkdir(parents=True)
     return path

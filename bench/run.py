@@ -59,8 +59,8 @@ from rich.table import Table
 
 from . import anchors
 from .datasets import CACHE, ROOT, DataSet, add_record, dataset, delete_record, edit_title, working_copy
-from .measure import (TRASH_PREFIX, CommandFailed, Sample, Series, delete_folder, empty_trash, fresh_dir,
-                      gnu_time_available, measure, remove_now, settle, warm)
+from .measure import (TRASH_PREFIX, CommandFailed, Sample, Series, empty_trash, fresh_dir, gnu_time_available,
+                      measure, remove_now, set_aside, settle, warm)
 
 DEFAULT_SIZES = (1000, 5000, 20000)
 HUGE_SIZE = 50000
@@ -133,7 +133,7 @@ def _invoke(*args: str) -> list[str]:
 def _clean(*paths: Path) -> None:
     for path in paths:
         for candidate in (path, path.parent / f".{path.name}.building", path.parent / f".{path.name}.previous"):
-            delete_folder(candidate)
+            set_aside(candidate)
 
 
 def _record(result: SizeResult, name: str, sample: Sample, memory_only: bool = False) -> None:
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
         console.print(f"测量提交 {args.commit} 的快照：{tree.relative_to(ROOT)}")
     started = time.perf_counter()
     work = CACHE / "work"
-    for leftover in (work, *CACHE.glob(f"{TRASH_PREFIX}*"), *work.glob(f"{TRASH_PREFIX}*")):  # of a stopped run
+    for leftover in (work, *CACHE.glob(f"{TRASH_PREFIX}*")):  # of a stopped run (its trash in `work` goes with it)
         remove_now(leftover)
     work.mkdir(parents=True)
     if not gnu_time_available():
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None, command: str | None = None) -> int:
         save(complete=False)
         return 1
     finally:
-        delete_folder(work)
+        remove_now(work)
         empty_trash()
     report = save(complete=True)
     console.print()
