@@ -40,6 +40,10 @@ STATE_FORMAT = "index state 3"
 MAX_STALE_SHARE = 0.02
 """An update leaves the replaced documents deleted but counted in whoosh's statistics (document count,
 field lengths, document frequencies) until the index is written whole: at most this share of them."""
+COMPOUND = False
+"""Whether whoosh assembles each segment's files into one: it copies them to do so, and opening a
+compound segment copies its whole postings from the mapped file into memory (``BufferFile``), which
+took 0.12 s of every edit's index update at 20,000 records; separate files are read where they lie."""
 MAX_SEGMENTS = 8
 """An update adds a segment; past this many, the update segments (all but the one written whole) are
 merged into the new one (``_merge_updates``): a few documents each, milliseconds to merge."""
@@ -177,7 +181,7 @@ def write_whoosh(directory: Path, docs: list[SearchDoc], postings: Postings, reg
 
 def _write_index(building: Path, docs: list[SearchDoc], postings: Postings, region_chain: dict[str, list[str]]) -> None:
     ix = index.create_in(str(building), schema())
-    writer = ix.writer(codec=W3Codec(blocklimit=256, compression=0))  # fewer blocks, not zlib-compressed (a local index: speed over size)
+    writer = ix.writer(codec=W3Codec(blocklimit=256, compression=0), compound=COMPOUND)  # fewer blocks, not zlib-compressed (a local index: speed over size)
     sch = ix.schema
     lengths = postings.lengths.tolist()
     perdoc = writer.perdocwriter
@@ -200,10 +204,9 @@ def _update_index(live: Path, building: Path, replace: Replacement, region_chain
             os.link(entry.path, building / entry.name)
     if not replace.removed and not replace.docs:
         return
-    writer = index.open_dir(str(building)).writer()
+    writer = index.open_dir(str(building)).writer(compound=COMPOUND)
     try:
-        for record_id in replace.removed:
-            writer.delete_by_term("id", record_id)
+        _delete_documents(writer, replace.removed)
         for i, doc in enumerate(replace.docs):
             filters = _filter_terms(doc, region_chain)
             writer.add_document(
@@ -214,6 +217,19 @@ def _update_index(live: Path, building: Path, replace: Replacement, region_chain
     except BaseException:
         writer.cancel()
         raise
+
+
+def _delete_documents(writer, record_ids: list[str]) -> None:
+    """Delete the documents of ``record_ids``: ``delete_by_term`` read through the index's reader, without
+    whoosh's query module (importing it took 0.05 s of every update)."""
+    reader = writer.reader()
+    try:
+        for record_id in record_ids:
+            if ("id", record_id) in reader:
+                for docnum in reader.postings("id", record_id).all_ids():
+                    writer.delete_document(docnum)
+    finally:
+        reader.close()
 
 
 def _merge_updates(writer, segments: list) -> list:
