@@ -292,12 +292,13 @@ class OutputTree:
         """``write_keyed(paths[n], keys[n], lambda: make(n))`` for every ``n``. Returns how many were made.
 
         A rebuild checks 20,000 record pages this way: the files already in place with their keys
-        are found by set operations (in C), and only the others are looked at one by one.
+        are found in one comprehension (a dict lookup each), and only the others are looked at one by one.
         """
         names = [output_file(path) for path in paths]
         pairs = dict(zip(names, keys))
         self.keys.update(pairs)
-        in_place = {name for name, _ in self._in_place.items() & pairs.items()} - self.written
+        kept = self._in_place.get  # (intersecting the two item views made and hashed a tuple per item: 5x slower)
+        in_place = {name for name, key in pairs.items() if kept(name) == key} - self.written
         self.written |= in_place
         self.reused += len(in_place)
         made = 0
