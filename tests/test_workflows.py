@@ -196,3 +196,20 @@ def test_vscode_maps_a_schema_to_every_record_file():
     assert set(covered) == records and all(len(s) == 1 for s in covered.values())
     extensions = json.loads((ROOT / ".vscode" / "extensions.json").read_text(encoding="utf-8"))
     assert "redhat.vscode-yaml" in extensions["recommendations"]
+
+
+def test_invoke_commands_cache_the_plugins_bytecode_unless_told_not_to(tmp_path):
+    """invoke turns bytecode writing off for the tasks file; the plugin's modules, which every command
+    imports, are cached as Python does by default (-B and PYTHONDONTWRITEBYTECODE still turn it off)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def cached_after(*flags: str, **extra: str) -> set[str]:
+        prefix = tmp_path / f"pycache-{len(flags)}-{len(extra)}"
+        result = run(sys.executable, *flags, "-m", "invoke", "--list", cwd=ROOT,
+                     env={**env, **extra, "PYTHONPYCACHEPREFIX": str(prefix)})
+        assert result.returncode == 0, result.stderr
+        return {p.name.split(".")[0] for p in prefix.rglob("*.pyc") if "gongkai" in p.parts}
+
+    assert {"catalog", "records", "problems"} <= cached_after()
+    assert cached_after("-B") == set()
+    assert cached_after(PYTHONDONTWRITEBYTECODE="1") == set()
