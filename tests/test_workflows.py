@@ -204,7 +204,7 @@ def test_invoke_commands_cache_the_plugins_bytecode_unless_told_not_to(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
     def cached_after(*flags: str, **extra: str) -> set[str]:
-        prefix = tmp_path / f"pycache-{len(flags)}-{len(extra)}"
+        prefix = tmp_path / "-".join(("pycache", *flags, *extra))  # one folder per way of running it
         result = run(sys.executable, *flags, "-m", "invoke", "--list", cwd=ROOT,
                      env={**env, **extra, "PYTHONPYCACHEPREFIX": str(prefix)})
         assert result.returncode == 0, result.stderr
