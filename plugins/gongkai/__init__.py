@@ -13,4 +13,6 @@ def register() -> None:
     """Pelican's plugin entry point."""
     from pelican import signals
 
-    signals.get_generators.connect(_generators)
+    # Held strongly (it lives as long as this module anyway): blinker's weak reference called back while the
+    # interpreter tore the modules down, and printed a traceback after a failed `invoke publish`.
+    signals.get_generators.connect(_generators, weak=False)
