@@ -375,11 +375,13 @@ def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | N
         cache = RecordCache.for_data(cache_dir, data_dir, salt) if cache_dir is not None else None
         entries, found, bodies = _load_entries(files, vocab, salt, cache, workers)
         loaded = [entries[path][1] for path, _ in files if path in entries]
-        problems += found + _identity_rules([item.identity for item in loaded])
+        ids = [item.record.id for item in loaded]
+        problems += found
+        if _ids_may_clash(ids, [old for item in loaded for old in item.record.formerly]):
+            problems += _identity_rules([item.identity for item in loaded])
         if problems:
             raise ProblemsFound(problems)
-        loaded.sort(key=lambda item: item.record.id)
-        return Catalog(data_dir, vocab, vocab_digest, loaded, bodies)
+        return Catalog(data_dir, vocab, vocab_digest, [loaded[k] for k in sorted(range(len(ids)), key=ids.__getitem__)], bodies)
 
 
 def count_valid_records(data_dir: Path, workers: int | None = None) -> int:
@@ -481,6 +483,14 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
             data = encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries}, derived)
         cache.save(bucket, data)
     return entries, problems, bodies
+
+
+def _ids_may_clash(ids: list[str], former_ids: list[str]) -> bool:
+    """Whether ``_identity_rules`` could find anything: an id or a former id given twice, or a former id
+    that is an id. Three sets, against a named tuple per record for the rules: an edit's load at
+    20,000 records spent 50 ms to find, as nearly always, nothing."""
+    taken = set(ids)
+    return len(taken) < len(ids) or len(set(former_ids)) < len(former_ids) or not taken.isdisjoint(former_ids)
 
 
 def _identity_rules(identities: list[RecordIdentity]) -> list[Problem]:
