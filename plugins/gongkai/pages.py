@@ -474,7 +474,7 @@ def write_redirects(site: Site) -> None:
 
 
 def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
-    """Every page this module writes that a crawler should find, with when it last changed.
+    """Every page this module writes that a crawler should find, with when it last changed (in China time).
 
     Tombstones and redirect pages are left out: they are not content of their own.
     """
@@ -504,7 +504,7 @@ def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
         yield path, None
     yield urls.stats(), newest
     for record in records:
-        yield urls.record(record.url_kind, record.id), record.last_changed
+        yield urls.record(record.url_kind, record.id), changed[id(record)]  # (converted once, above)
 
 
 class FlatGlobalsTemplate(Template):

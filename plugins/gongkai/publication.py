@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from operator import attrgetter
 
 from .catalog import Catalog
 from .records import Record
@@ -92,6 +91,6 @@ def publish(catalog: Catalog, now: datetime | None = None) -> Publication:
         elif record.status == "withdrawn" and record.withdrawal:
             withdrawal = record.withdrawal
             tombstones.append(Tombstone(record.id, record.kind, record.title, withdrawal.on, withdrawal.reason, tuple(record.formerly)))
-    public.sort(key=attrgetter("id"))
+    # The catalog's records are in id order, and the sort is stable: ties stay by id.
     public.sort(key=lambda r: published[id(r)], reverse=True)
     return Publication(now, catalog.vocab, public, tombstones)
