@@ -18,6 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -78,10 +79,11 @@ class Catalog:
     rendered_bodies: dict[str, bytes] = field(default_factory=dict)
     """Bodies the load workers rendered while they held the record (file digest → HTML), until the
     build's body store takes them over (``bodies.render_bodies``)."""
-    by_id: dict[str, LoadedRecord] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.by_id = {item.record.id: item for item in self.loaded}
+    @cached_property
+    def by_id(self) -> dict[str, LoadedRecord]:
+        """Record id → the loaded record; made when first asked (a build does not ask: 25 ms at 20,000)."""
+        return {item.record.id: item for item in self.loaded}
 
     @property
     def records(self) -> list[Record]:
