@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from .buildcache import code_fingerprint
 from .problems import Problem, ProblemsFound, display_path, problem_at, problems_from_validation
-from .records import KIND_OF_FOLDER, RECORD_TYPES, Record, validate_record
+from .records import KIND_OF_FOLDER, RECORD_TYPES, Record, build_models, validate_record
 from .rules import check_record
 from .vocabulary import VOCABULARY_FILES, Entry, Vocabularies, Vocabulary
 from .storedrecord import StoredRecord
@@ -277,6 +277,7 @@ def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, Recor
 def _in_workers(job: Callable[[list[tuple[str, str]]], Any], batches: list[list[tuple[str, str]]],
                 vocab: Vocabularies, salt: str, workers: int) -> Iterator[Any]:
     """``job`` over each batch on ``workers`` processes, results in the batches' order."""
+    build_models()  # once here, not in each worker; the build's later workers inherit them too
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(vocab, salt)) as pool:
         yield from pool.map(job, batches)
 

@@ -278,6 +278,13 @@ RECORD_TYPES: dict[str, type[Record]] = {cls.kind: cls for cls in (Disclosure, C
 KIND_OF_FOLDER: dict[str, str] = {cls.kind + "s": cls.kind for cls in (Disclosure, Case, Report)}
 
 
+def build_models() -> None:
+    """Build the record models' validators and serializers now (``fields.SchemaModel`` defers them to first
+    use), before forking processes that use them: each would build its own (57 ms)."""
+    for model in RECORD_TYPES.values():
+        model.model_rebuild()
+
+
 def validate_record(kind: str, data: Any, vocab: Vocabularies | None) -> Record:
     """Validate ``data`` as a record of ``kind``; raises ``pydantic.ValidationError``."""
     return RECORD_TYPES[kind].model_validate(data, context={"vocab": vocab}, by_alias=True)
