@@ -384,7 +384,8 @@ def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | N
             problems += _identity_rules([item.identity for item in loaded])
         if problems:
             raise ProblemsFound(problems)
-        return Catalog(data_dir, vocab, vocab_digest, [loaded[k] for k in sorted(range(len(ids)), key=ids.__getitem__)], bodies)
+        by_id_order = sorted(range(len(ids)), key=ids.__getitem__)  # (the ids read once, above)
+        return Catalog(data_dir, vocab, vocab_digest, [loaded[k] for k in by_id_order], bodies)
 
 
 def count_valid_records(data_dir: Path, workers: int | None = None) -> int:
