@@ -348,11 +348,7 @@ INJECTED = [(kind, n) for kind in KINDS for n in range(2)]
 def hostile(server, server_root):
     """The injected records (and one plain one of each kind) built and served under its own sub-path."""
     name = INJECT_SITE
-    data = new_data_dir(server_root.parent / f"{server_root.name}-{name}-data")
-    for kind in KINDS:
-        write_record(data, kind, RECORD_OF[kind](f"plain-{kind}"))
-    for kind, n in INJECTED:
-        write_record(data, kind, injected(kind, n))
+    data = hostile_data(server_root.parent / f"{server_root.name}-{name}-data")
     siteurl = f"{server}/{name}"
     build(data, server_root / name, siteurl=siteurl)
     return server_root / name, siteurl
@@ -679,6 +675,35 @@ def test_two_clean_builds_of_synthetic_data_are_byte_identical(synthetic, tmp_pa
     build(synthetic / "data", tmp_path / "one", siteurl=SITEURL)
     build(synthetic / "data", tmp_path / "two", siteurl=SITEURL)
     difference = first_difference(tmp_path / "one", tmp_path / "two")
+    assert difference is None, difference
+
+
+def hostile_data(folder: Path) -> Path:
+    """The injected records, and one plain record of each kind, in a new data folder."""
+    data = new_data_dir(folder)
+    for kind in KINDS:
+        write_record(data, kind, RECORD_OF[kind](f"plain-{kind}"))
+    for kind, n in INJECTED:
+        write_record(data, kind, injected(kind, n))
+    return data
+
+
+@pytest.mark.parametrize("which", ["hostile", "shipped"])
+def test_the_tuned_jinja_renders_every_file_as_stock_jinja(which, tmp_path, monkeypatch):
+    """``templating.tune`` (joined output, its own escaping, direct calls) changes the cost of a page,
+    never a byte: every file of a build with stock Jinja equals the tuned build's, on records whose
+    every field carries markup, quotes and template syntax, and on the shipped data."""
+    import gongkai.templating
+
+    data = hostile_data(tmp_path / "data") if which == "hostile" else SAMPLE_DATA
+    tuned_envs = []
+    tune = gongkai.templating.tune
+    monkeypatch.setattr(gongkai.templating, "tune", lambda env: (tune(env), tuned_envs.append(env)))
+    build(data, tmp_path / "tuned", siteurl=SITEURL)
+    assert [env.code_generator_class for env in tuned_envs] == [gongkai.templating.JoinedOutputCodeGenerator]
+    monkeypatch.setattr(gongkai.templating, "tune", lambda env: None)
+    build(data, tmp_path / "stock", siteurl=SITEURL)
+    difference = first_difference(tmp_path / "tuned", tmp_path / "stock")
     assert difference is None, difference
 
 

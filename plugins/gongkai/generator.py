@@ -20,7 +20,7 @@ from typing import Callable
 from pelican import signals
 from pelican.generators import Generator
 
-from . import exports, feeds, pages, sitemap
+from . import exports, feeds, pages, sitemap, templating
 from .bodies import Bodies, render_bodies
 from .buildcache import PickleCache, code_fingerprint
 from .catalog import Catalog, load_catalog
@@ -88,7 +88,7 @@ class RecordsGenerator(Generator):
         self.urls = Urls.from_settings(self.settings)
         self.env.filters.update(jinja_filters(catalog.vocab))
         self.env.globals.update(self.template_globals())
-        self.env.template_class = pages.FlatGlobalsTemplate  # (its globals are all set now; no template is loaded yet)
+        templating.tune(self.env)  # (its globals are all set now; no template is loaded yet)
         # Pelican's own page templates (content/) share the navigation.
         self.context["gongkai_nav"] = self.env.globals["gongkai_nav"]
         cache_dir = self.settings.get("GONGKAI_CACHE_PATH")

@@ -22,7 +22,6 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from jinja2 import FileSystemBytecodeCache, Template
 from markupsafe import Markup, escape
 
 from .charts import Bar, bar_chart, format_number
@@ -31,6 +30,7 @@ from .fields import CHINA_TIME
 from .fragments import FragmentStore
 from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
 from .site import Site
+from .templating import prepare_templates
 from .urls import Urls
 from .workers import ForkedWork
 
@@ -505,31 +505,6 @@ def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
     yield urls.stats(), newest
     for record in records:
         yield urls.record(record.url_kind, record.id), changed[id(record)]  # (converted once, above)
-
-
-class FlatGlobalsTemplate(Template):
-    """A template whose globals are a plain dict, not Jinja's ``ChainMap`` of its own and the environment's.
-
-    Every render copies a template's globals into its context, and every ``{% from … import %}``
-    compares the two templates' globals; over a ``ChainMap`` both go key by key in Python: 23 of
-    the 28 µs of rendering an empty template, ≈40 µs of a record page's ≈300–500. A snapshot is
-    right because the records generator sets the environment's globals before any template loads,
-    and sets this class then (the search step renders /search/ before the pages step on a clean build).
-    """
-
-    @classmethod
-    def from_code(cls, environment, code, globals, uptodate=None):
-        return super().from_code(environment, code, dict(globals), uptodate)
-
-
-def prepare_templates(site: Site) -> None:
-    """Templates are compiled once per template change, not per build, and checked once per build."""
-    site.env.auto_reload = False  # they do not change during a build: no stat() per template per page
-    cache_dir = site.setting("GONGKAI_CACHE_PATH")
-    if cache_dir and site.env.bytecode_cache is None:
-        folder = Path(cache_dir) / "templates"
-        folder.mkdir(parents=True, exist_ok=True)
-        site.env.bytecode_cache = FileSystemBytecodeCache(str(folder))  # keyed by each template's source
 
 
 def write_pages(site: Site) -> None:
