@@ -25,6 +25,7 @@ from gongkai.catalog import load_catalog, load_vocabularies
 from gongkai.exports import Column, csv_columns, csv_row, guarded, join_items, split_items
 from gongkai.jsonschema import editor_schemas, record_types, vocab_fields
 from gongkai.publication import publish
+from gongkai.workers import available_cores
 
 NOW = datetime.fromtimestamp(BUILD_EPOCH, tz=timezone.utc)
 KINDS = ("case", "disclosure", "report")
@@ -339,7 +340,17 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
             build_site(data, output, overrides={"SITEURL": SITEURL}, cache_dir=tmp_path / "cache")
 
     monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)  # clean builds serialise in forked workers
+    joined_runs = exports._joined_runs
+    runs_joined: list[int] = []
+    monkeypatch.setattr(exports, "_joined_runs", lambda runs, *rest: runs_joined.append(len(runs)) or joined_runs(runs, *rest))
     cached_build(tmp_path / "out")
+    if available_cores() > 1:  # the workers' runs of lines, copied in the kernel: records.json and each CSV
+        assert len(runs_joined) == 4 and min(runs_joined) > 1, runs_joined
+    build(data, tmp_path / "serial", siteurl=SITEURL)  # 7 records: serialised in this process, joined from fragments
+    serial = output_files(tmp_path / "serial")
+    assert [p.relative_to(tmp_path / "serial") for p in serial] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]
+    for path in serial:
+        assert path.read_bytes() == (tmp_path / "out" / path.relative_to(tmp_path / "serial")).read_bytes(), path
     made, copied = [], []
     original = exports.Publisher.record
     monkeypatch.setattr(exports.Publisher, "record", lambda self, record: made.append(record.id) or original(self, record))

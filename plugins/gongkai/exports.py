@@ -33,12 +33,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .buildcache import PickleCache
 from .fragments import FragmentStore
+from .output import CopiedRange, Pieces
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
 from .records import RECORD_TYPES, Record
 from .site import Site
@@ -272,18 +274,49 @@ SERIALISE_BATCH = 500
 """Records serialised before their own JSON files are written."""
 
 
-def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> None:
-    """Add each record's records.json line and CSV row to ``store`` under its key; write its own JSON file."""
+class Runs:
+    """What one forked worker serialised of a contiguous run of the records, as the files it will be in:
+    the run's records.json lines joined, and each kind's CSV lines, each in a file of its own (in
+    ``folder``), for the parent to copy into the joined files in the kernel (``_write_joined``) instead
+    of reading 20,000 fragments back one by one (0.6-0.9 s in which the workers' cores sat idle)."""
+
+    def __init__(self, folder: str, share: int):
+        self.paths = {part: os.path.join(folder, f"open-data-{share}-{part}") for part in ("json", *KINDS)}
+        self.lengths = dict.fromkeys(self.paths, 0)
+
+    def append(self, json_lines: list[bytes], csv_lines: dict[str, list[bytes]]) -> None:
+        """Add a batch's lines (in the records' order) to the run's files."""
+        chunks = {"json": (b",\n" if self.lengths["json"] else b"") + b",\n".join(json_lines) if json_lines else b""}
+        chunks.update((kind, b"".join(lines)) for kind, lines in csv_lines.items())
+        for part, chunk in chunks.items():
+            if chunk:
+                with open(self.paths[part], "ab") as out:
+                    out.write(chunk)
+                self.lengths[part] += len(chunk)
+
+    def ranges(self, part: str) -> list[CopiedRange]:
+        """The run's bytes of ``part`` ("json" or a kind), as a range of its file (none when empty)."""
+        return [CopiedRange(self.paths[part], 0, self.lengths[part])] if self.lengths[part] else []
+
+
+def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: list[str], runs: Runs | None = None) -> None:
+    """Add each record's records.json line and CSV row to ``store`` under its key; write its own JSON file;
+    with ``runs``, also append the lines to its files, in the records' order."""
     schema = schema_of(site.publication.vocab)
     columns = {kind: csv_columns(kind, schema) for kind in KINDS}
     publisher, lines = Publisher(site), CsvLines()
     for start in range(0, len(records), SERIALISE_BATCH):  # (the lines of a batch only: 150 MB in all)
         batch, json_lines = records[start:start + SERIALISE_BATCH], {}
+        csv_lines: dict[str, list[bytes]] = {kind: [] for kind in KINDS}
         for record, key in zip(batch, keys[start:start + SERIALISE_BATCH]):
             data = publisher.record(record)
             json_line = json_lines[record.id] = _json_text(data).encode("utf-8")
-            store.add(key, (json_line, lines.line(csv_row(data, columns[record.kind]))))
+            csv_line = lines.line(csv_row(data, columns[record.kind]))
+            csv_lines[record.kind].append(csv_line)
+            store.add(key, (json_line, csv_line))
         _write_record_files(site, batch, lambda record: json_lines[record.id])
+        if runs is not None:
+            runs.append(list(json_lines.values()), csv_lines)
 
 
 def _write_record_files(site: Site, records: list[Record], json_line: Callable[[Record], bytes]) -> None:
@@ -293,17 +326,31 @@ def _write_record_files(site: Site, records: list[Record], json_line: Callable[[
                           lambda record: json_line(record) + b"\n")
 
 
-def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> None:
-    """``_serialise`` on every core when there are many records; what the workers made is taken over here."""
+def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> list[Runs] | None:
+    """``_serialise`` on every core when there are many records; what the workers made is taken over here.
+
+    Each worker share is a contiguous run of ``records``; when the build has a scratch folder, the
+    runs' files (``Runs``), in order, are returned: joined, they are the joined files' bytes."""
     if len(records) < PARALLEL_THRESHOLD:
         _serialise(site, store, records, keys)
-        return
+        return None
+    scratch = site.setting("GONGKAI_SCRATCH_PATH")
+    made: dict[int, Runs | None] = {}
 
-    def share_work(share: int, shares: int) -> dict:
-        _serialise(site, store, records[share::shares], keys[share::shares])
-        return store.made_here(keys[share::shares])
+    def share_work(share: int, shares: int) -> tuple[int, Runs | None, dict]:
+        run = slice(share * len(records) // shares, (share + 1) * len(records) // shares)
+        runs = Runs(scratch, share) if scratch and shares > 1 else None  # (one share: this process, all records)
+        _serialise(site, store, records[run], keys[run], runs)
+        return share, runs, store.made_here(keys[run])
 
-    ForkedWork(site, share_work, shares_per_worker=SHARES_PER_WORKER, adopt=store.adopt).finish()
+    def adopt(result: tuple[int, Runs | None, dict]) -> None:
+        share, runs, entries = result
+        made[share] = runs
+        store.adopt(entries)
+
+    ForkedWork(site, share_work, shares_per_worker=SHARES_PER_WORKER, adopt=adopt).finish()
+    runs = [made[share] for share in sorted(made)]
+    return runs if len(runs) > 1 and all(r is not None for r in runs) else None
 
 
 def write_exports(site: Site) -> None:
@@ -330,7 +377,9 @@ def _write_files(site: Site, store: FragmentStore) -> None:
     records = site.publication.records
     keys = [site.fingerprints.of_record(record) for record in records]  # the record's file digest: cheap
     missing = [number for number, key in enumerate(keys) if not store.keep(key)]
-    _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing])
+    runs = _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing])
+    if len(missing) < len(keys):
+        runs = None  # the runs hold the records made now, the joined files all of them
     made = set(missing)
     of_record = site.fingerprints.of_record
     _write_record_files(site, [record for number, record in enumerate(records) if number not in made],
@@ -344,7 +393,7 @@ def _write_files(site: Site, store: FragmentStore) -> None:
     # One record per line, so a change shows as a changed line.
     _write_joined(site, store, urls.data("records.json"), keys, JSON_LINE,
                   head=(_json_text(head)[:-1] + ',"records":[\n').encode("utf-8"), separator=b",\n",
-                  tail=(b"\n" if keys else b"") + b"]}\n")
+                  tail=(b"\n" if keys else b"") + b"]}\n", runs=runs and [r.ranges("json") for r in runs])
     schema = schema_of(site.publication.vocab)
     lines = CsvLines()
     by_kind: dict[str, list[str]] = {kind: [] for kind in KINDS}
@@ -353,23 +402,40 @@ def _write_files(site: Site, store: FragmentStore) -> None:
     for kind in KINDS:
         # UTF-8 with a BOM (Excel), a header of column names, one CRLF line per record.
         header = "\ufeff".encode("utf-8") + lines.line([c.name for c in csv_columns(kind, schema)])
-        _write_joined(site, store, urls.data(f"{kind}s.csv"), by_kind[kind], CSV_LINE, head=header)
+        _write_joined(site, store, urls.data(f"{kind}s.csv"), by_kind[kind], CSV_LINE, head=header,
+                      runs=runs and [r.ranges(kind) for r in runs])
     site.write_keyed(urls.data("schema.json"), lambda: dumps(schema))  # vocabularies are in the global key
 
 
 def _write_joined(site: Site, store: FragmentStore, path: str, keys: list[str], part: int,
-                  head: bytes = b"", separator: bytes = b"", tail: bytes = b"") -> None:
+                  head: bytes = b"", separator: bytes = b"", tail: bytes = b"",
+                  runs: list[list[CopiedRange]] | None = None) -> None:
     """Write the file at ``path`` joined from the fragments at ``keys``, keyed by them.
 
     When the live site's copy is the previous build's join, only the fragments
     that changed are read: the rest is copied from that copy in the kernel
     (``FragmentStore.splice``), so an edit does not move 150 MB through Python.
+    ``runs``, the same fragments already joined in files (a clean build's workers,
+    ``Runs``), are copied in the kernel instead.
     """
     key = site.key(path, *keys)
-    before = store.joined_before(path)
-    source = site.output.previous_file(path, before.file_key) if before else None
-    site.output.write_keyed(path, key, lambda: store.splice(keys, part, head, separator, tail, before, source))
+    if runs is not None:
+        site.output.write_keyed(path, key, lambda: _joined_runs(runs, head, separator, tail))
+    else:
+        before = store.joined_before(path)
+        source = site.output.previous_file(path, before.file_key) if before else None
+        site.output.write_keyed(path, key, lambda: store.splice(keys, part, head, separator, tail, before, source))
     store.note_joined(path, key, keys, part, head, separator, tail)
+
+
+def _joined_runs(runs: list[list[CopiedRange]], head: bytes, separator: bytes, tail: bytes) -> Pieces:
+    """``head``, the runs with ``separator`` between them (each run is its fragments joined with it), ``tail``."""
+    pieces: list[bytes | CopiedRange] = [head]
+    for number, run in enumerate(run for run in runs if run):
+        if number and separator:
+            pieces.append(separator)
+        pieces += run
+    return [*pieces, tail]
 
 
 # --- the 数据下载 page ---------------------------------------------------------------------------
