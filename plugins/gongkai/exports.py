@@ -25,7 +25,8 @@ in the build cache by the record's file digest (``fragments.py``); the big
 files are joined from those bytes, so an edit serialises one record, and a
 rebuild copies the unchanged runs of lines from the live site's copy in the
 kernel (``FragmentStore.splice``). A clean build serialises on every core
-(forked workers).
+(forked workers, each a contiguous run of records), and the joined files are
+copied in the kernel from the runs the workers kept (``Runs``).
 """
 
 from __future__ import annotations
@@ -286,8 +287,10 @@ class Runs:
 
     def append(self, json_lines: list[bytes], csv_lines: dict[str, list[bytes]]) -> None:
         """Add a batch's lines (in the records' order) to the run's files."""
-        chunks = {"json": (b",\n" if self.lengths["json"] else b"") + b",\n".join(json_lines) if json_lines else b""}
-        chunks.update((kind, b"".join(lines)) for kind, lines in csv_lines.items())
+        json_chunk = b",\n".join(json_lines)
+        if json_chunk and self.lengths["json"]:  # after the run's earlier lines
+            json_chunk = b",\n" + json_chunk
+        chunks = {"json": json_chunk, **{kind: b"".join(lines) for kind, lines in csv_lines.items()}}
         for part, chunk in chunks.items():
             if chunk:
                 with open(self.paths[part], "ab") as out:
@@ -326,31 +329,32 @@ def _write_record_files(site: Site, records: list[Record], json_line: Callable[[
                           lambda record: json_line(record) + b"\n")
 
 
-def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys: list[str]) -> list[Runs] | None:
+def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys: list[str],
+                   whole: bool = False) -> list[Runs] | None:
     """``_serialise`` on every core when there are many records; what the workers made is taken over here.
 
-    Each worker share is a contiguous run of ``records``; when the build has a scratch folder, the
-    runs' files (``Runs``), in order, are returned: joined, they are the joined files' bytes."""
+    Each worker share is a contiguous run of ``records``. When these are all the joined files'
+    records (``whole``) and the build has a scratch folder, each worker also keeps its run's lines
+    in files (``Runs``); those are returned in order: joined, they are the joined files' bytes."""
     if len(records) < PARALLEL_THRESHOLD:
         _serialise(site, store, records, keys)
         return None
-    scratch = site.setting("GONGKAI_SCRATCH_PATH")
-    made: dict[int, Runs | None] = {}
+    scratch = site.setting("GONGKAI_SCRATCH_PATH") if whole else None
+    made: list[Runs | None] = []
 
-    def share_work(share: int, shares: int) -> tuple[int, Runs | None, dict]:
+    def share_work(share: int, shares: int) -> tuple[Runs | None, dict]:
         run = slice(share * len(records) // shares, (share + 1) * len(records) // shares)
-        runs = Runs(scratch, share) if scratch and shares > 1 else None  # (one share: this process, all records)
+        runs = Runs(scratch, share) if scratch and shares > 1 else None  # (one share: this process, nothing to hand over)
         _serialise(site, store, records[run], keys[run], runs)
-        return share, runs, store.made_here(keys[run])
+        return runs, store.made_here(keys[run])
 
-    def adopt(result: tuple[int, Runs | None, dict]) -> None:
-        share, runs, entries = result
-        made[share] = runs
+    def adopt(result: tuple[Runs | None, dict]) -> None:  # (called in the shares' order)
+        runs, entries = result
+        made.append(runs)
         store.adopt(entries)
 
     ForkedWork(site, share_work, shares_per_worker=SHARES_PER_WORKER, adopt=adopt).finish()
-    runs = [made[share] for share in sorted(made)]
-    return runs if len(runs) > 1 and all(r is not None for r in runs) else None
+    return made if made and None not in made else None
 
 
 def write_exports(site: Site) -> None:
@@ -377,9 +381,8 @@ def _write_files(site: Site, store: FragmentStore) -> None:
     records = site.publication.records
     keys = [site.fingerprints.of_record(record) for record in records]  # the record's file digest: cheap
     missing = [number for number, key in enumerate(keys) if not store.keep(key)]
-    runs = _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing])
-    if len(missing) < len(keys):
-        runs = None  # the runs hold the records made now, the joined files all of them
+    runs = _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing],
+                          whole=len(missing) == len(keys))
     made = set(missing)
     of_record = site.fingerprints.of_record
     _write_record_files(site, [record for number, record in enumerate(records) if number not in made],

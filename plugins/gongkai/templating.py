@@ -11,7 +11,7 @@ outputs (a test renders every page both ways); each removes a per-page cost:
 - ``DirectCallContext``: a call to a plain function or macro without Jinja's per-call checks.
 
 Measured on 1,300 record pages in one process, rendered alternately with stock Jinja and
-with these: 245–249 µs a page against 178–216 µs (``docs/performance.md``).
+with these: 243–266 µs a page against 172–194 µs (``docs/performance.md``).
 
 ``tune`` puts them in an environment; ``prepare_templates`` adds the compiled-template cache.
 """
