@@ -285,16 +285,17 @@ def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tup
     for i, numbers in enumerate(batch_terms):
         _, local, doc_field, frequency = batches[i]
         batches[i] = None  # freed as soon as placed
-        rows = numbers[local]
-        order = np.argsort(rows, kind="stable")  # by term; (document, field) order kept
-        rows = rows[order]
-        firsts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.zeros(0, dtype=np.int64)
-        sizes = np.diff(np.r_[firsts, len(rows)])
-        where = cursor[rows] + (np.arange(len(rows)) - np.repeat(firsts, sizes))
-        cursor[rows[firsts]] += sizes
-        doc[where] = doc_field[order] >> 2
-        field[where] = doc_field[order] & 3
-        tf[where] = frequency[order]
+        if len(local) > 1 and not (local[1:] >= local[:-1]).all():
+            order = np.argsort(local, kind="stable")  # by term; (document, field) order kept
+            local, doc_field, frequency = local[order], doc_field[order], frequency[order]
+        # The rows are grouped by term now (``analyze_block`` makes them so: no sort), each group in
+        # (document, field) order: a group goes whole to its term's cursor, the batch's terms being distinct.
+        sizes = np.bincount(local, minlength=len(numbers))
+        where = (cursor[numbers] - (np.cumsum(sizes) - sizes))[local] + np.arange(len(local))
+        cursor[numbers] += sizes
+        doc[where] = doc_field >> 2
+        field[where] = doc_field & 3
+        tf[where] = frequency
     return Postings(doc_count=doc_count, fields=fields, terms=terms, starts=starts, lengths=lengths, columns=Columns([doc, field, tf]))
 
 
