@@ -326,7 +326,7 @@ def test_two_builds_give_identical_feeds_and_data(mixed):
 def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel_builds_bytes(tmp_path, monkeypatch):
     from conftest import build_epoch
 
-    from gongkai import exports, output
+    from gongkai import bodies, catalog, exports, output
     from gongkai.build import build_site
 
     data = new_data_dir(tmp_path / "data")
@@ -340,12 +340,17 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
             build_site(data, output, overrides={"SITEURL": SITEURL}, cache_dir=tmp_path / "cache")
 
     monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)  # clean builds serialise in forked workers
+    monkeypatch.setattr(catalog, "PARALLEL_THRESHOLD", 2)  # and load in workers, which keep the bodies they render
     joined_runs = exports._joined_runs
     runs_joined: list[int] = []
     monkeypatch.setattr(exports, "_joined_runs", lambda runs, *rest: runs_joined.append(len(runs)) or joined_runs(runs, *rest))
+    rendered: list[str] = []
+    render_many = bodies._render_many
+    monkeypatch.setattr(bodies, "_render_many", lambda texts: rendered.extend(texts) or render_many(texts))
     cached_build(tmp_path / "out")
     if available_cores() > 1:  # the workers' runs of lines, copied in the kernel: records.json and each CSV
         assert len(runs_joined) == 4 and min(runs_joined) > 1, runs_joined
+        assert not rendered, "the load workers rendered every body and kept it in the body store"
     build(data, tmp_path / "serial", siteurl=SITEURL)  # 7 records: serialised in this process, joined from fragments
     serial = output_files(tmp_path / "serial")
     assert [p.relative_to(tmp_path / "serial") for p in serial] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]
@@ -363,9 +368,11 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     ]
     for name, change, serialised in changes:
         change()
-        made.clear(), copied.clear()
+        made.clear(), copied.clear(), rendered.clear()
         cached_build(tmp_path / "out")
         assert made == serialised, name
+        # (bodies are kept by file digest: the edited and the added record's are rendered again, no other)
+        assert len(rendered) == (0 if name == "delete" else 1), f"{name}: the other bodies are kept from the clean build's load"
         assert copied, f"{name}: records.json and cases.csv are spliced from the live copy"
         build(data, tmp_path / name, siteurl=SITEURL)
         files = output_files(tmp_path / name)
@@ -473,6 +480,6 @@ def test_fragment_store_over_many_builds_reads_back_and_stays_small_on_disk(tmp_
         check = FragmentStore(tmp_path, "t", "salt")
         assert {key: check.part(key, 0) for key in live} == live
         assert not check.keep(replaced[0])
-        check._close()  # (a look only: saving it would drop what it did not keep)
+        check.close()  # (a look only: saving it would drop what it did not keep)
         assert sum(path.stat().st_size for path in segments()) <= 2 * sum(map(len, live.values())) + (1 << 20)
         assert len(segments()) <= MAX_SEGMENTS + 1

@@ -31,6 +31,11 @@ def body_bytes(text: str) -> bytes:
     return render_body(text).encode("utf-8")
 
 
+def body_store(cache_dir: Path | None, scratch: Path | None = None) -> FragmentStore:
+    """The bodies kept in the build cache folder ``cache_dir`` (a temporary store without one)."""
+    return FragmentStore(Path(cache_dir) if cache_dir else None, "bodies", code_fingerprint(), scratch=scratch)
+
+
 def _render_many(texts: list[str]) -> list[bytes]:
     return [body_bytes(text) for text in texts]
 
@@ -59,15 +64,22 @@ def render_bodies(
     workers: int | None = None,
     rendered: dict[str, bytes] | None = None,
     scratch: Path | None = None,
+    loaded: FragmentStore | None = None,
 ) -> Bodies:
     """Render the bodies of ``records`` that the cache does not hold; ``digests``: record id → file digest.
 
     ``rendered``: bodies rendered already by file digest (``Catalog.rendered_bodies``: the load workers
-    render the body of each record they parse); taken into the store, and emptied. ``scratch``: where
-    to keep the store without a cache folder (``FragmentStore``).
+    render the body of each record they parse); taken into the store, and emptied. ``loaded``: the
+    body store of the same cache folder that the load workers added theirs to (``Catalog.body_store``),
+    taken as this build's. ``scratch``: where to keep the store without a cache folder (``FragmentStore``).
     """
-    store = FragmentStore(Path(cache_dir) if cache_dir else None, "bodies", code_fingerprint(), scratch=scratch)
     rendered = rendered if rendered is not None else {}
+    if loaded is not None and cache_dir and loaded.folder == Path(cache_dir):
+        store = loaded
+    else:
+        if loaded is not None:  # (a catalog loaded with another cache folder: its bodies are rendered again)
+            loaded.close()
+        store = body_store(cache_dir, scratch)
     keys: dict[str, str] = {}
     missing: dict[str, str] = {}  # store key → text
     for record in records:

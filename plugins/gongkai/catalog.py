@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple
 
 from pydantic import ValidationError
 
@@ -32,6 +32,9 @@ from .vocabulary import VOCABULARY_FILES, Entry, Vocabularies, Vocabulary
 from .storedrecord import StoredRecord
 from .recordcache import Entries, RecordCache, bucket_of, decode, encode, stat_key, trusted_stat_key
 from .yamlsource import Document, Mark, YamlLoadError, load_yaml
+
+if TYPE_CHECKING:
+    from .fragments import FragmentStore
 
 PARALLEL_THRESHOLD = 400
 """Below this many files, starting worker processes costs more than it saves."""
@@ -78,7 +81,16 @@ class Catalog:
     """Sorted by id, so every later step is deterministic."""
     rendered_bodies: dict[str, bytes] = field(default_factory=dict)
     """Bodies the load workers rendered while they held the record (file digest → HTML), until the
-    build's body store takes them over (``bodies.render_bodies``)."""
+    build's body store takes them over (``bodies.render_bodies``); without a cache folder only."""
+    body_store: FragmentStore | None = None
+    """With a cache folder, load workers add the bodies they render to its body store themselves
+    (``bodies.body_store``, handed to ``bodies.render_bodies``): not sent back here, not written again
+    (60 MB at 20,000 records). None when no worker loaded anything."""
+
+    def take_body_store(self) -> FragmentStore | None:
+        """``body_store``, handed over once: whoever takes it saves or closes it."""
+        store, self.body_store = self.body_store, None
+        return store
 
     @cached_property
     def by_id(self) -> dict[str, LoadedRecord]:
@@ -198,6 +210,8 @@ def _file_digest(path: str) -> str:
 
 _worker_vocab: Vocabularies | None = None
 _worker_salt = ""
+_worker_bodies: FragmentStore | None = None
+"""The body store the load workers add to (inherited when they are forked; spawned, they send bodies back)."""
 
 
 def _init_worker(vocab: Vocabularies, salt: str) -> None:
@@ -256,15 +270,21 @@ def _derived(vocab: Vocabularies) -> Callable[[Record], dict[str, Any]]:
     return lambda record: {FACET_KEYS: facet_keys(record, vocab, regions)} if record.published is not None else {}
 
 
-def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem], dict[str, bytes]]:
+def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem], dict[str, bytes], dict[str, Any]]:
     """A bucket's entries, pickled here once (the parent writes these bytes to the cache as they are),
-    and their records' bodies rendered by file digest: a build needs them next, and the records are at hand."""
+    and their records' bodies rendered by file digest (a build needs them next, and the records are at
+    hand): as HTML, or added to ``_worker_bodies`` and given as where they are there (``made_here``)."""
     from .bodies import body_bytes  # here: every `invoke` command imports this module, and only builds need Markdown
 
     assert _worker_vocab is not None
     entries, problems = _load_files(files, _worker_vocab)
     bodies = {loaded.digest: body_bytes(loaded.record.body) for _, loaded in entries.values() if loaded.record.body}
-    return encode(_worker_salt, entries, _derived(_worker_vocab)), problems, bodies
+    kept = {}
+    if _worker_bodies is not None:  # written to this worker's own segment of the store, not sent back
+        for digest, html in bodies.items():
+            _worker_bodies.add(digest, [html])
+        bodies, kept = {}, _worker_bodies.made_here(bodies)
+    return encode(_worker_salt, entries, _derived(_worker_vocab)), problems, bodies, kept
 
 
 def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, RecordIdentity], list[Problem]]:
@@ -275,11 +295,16 @@ def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, Recor
 
 
 def _in_workers(job: Callable[[list[tuple[str, str]]], Any], batches: list[list[tuple[str, str]]],
-                vocab: Vocabularies, salt: str, workers: int) -> Iterator[Any]:
+                vocab: Vocabularies, salt: str, workers: int, bodies: FragmentStore | None = None) -> Iterator[Any]:
     """``job`` over each batch on ``workers`` processes, results in the batches' order."""
+    global _worker_bodies
     build_models()  # once here, not in each worker; the build's later workers inherit them too
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(vocab, salt)) as pool:
-        yield from pool.map(job, batches)
+    _worker_bodies = bodies  # (a global: the workers inherit it when forked, and a store is not for pickling)
+    try:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(vocab, salt)) as pool:
+            yield from pool.map(job, batches)
+    finally:
+        _worker_bodies = None
 
 
 def _parallel(files_count: int, workers: int | None) -> int:
@@ -376,16 +401,21 @@ def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | N
         vocab, vocab_digest, files, problems = _survey(data_dir)
         salt = "\0".join((code_fingerprint(), vocab_digest, os.getcwd()))
         cache = RecordCache.for_data(cache_dir, data_dir, salt) if cache_dir is not None else None
-        entries, found, bodies = _load_entries(files, vocab, salt, cache, workers)
-        loaded = [entries[path][1] for path, _ in files if path in entries]
-        ids = [item.record.id for item in loaded]
-        problems += found
-        if _ids_may_clash(ids, [old for item in loaded for old in item.record.formerly]):
-            problems += _identity_rules([item.identity for item in loaded])
-        if problems:
-            raise ProblemsFound(problems)
+        entries, found, bodies, body_store = _load_entries(files, vocab, salt, cache, workers, cache_dir)
+        try:
+            loaded = [entries[path][1] for path, _ in files if path in entries]
+            ids = [item.record.id for item in loaded]
+            problems += found
+            if _ids_may_clash(ids, [old for item in loaded for old in item.record.formerly]):
+                problems += _identity_rules([item.identity for item in loaded])
+            if problems:
+                raise ProblemsFound(problems)
+        except BaseException:
+            if body_store is not None:
+                body_store.close()
+            raise
         by_id_order = sorted(range(len(ids)), key=ids.__getitem__)  # (the ids read once, above)
-        return Catalog(data_dir, vocab, vocab_digest, [loaded[k] for k in by_id_order], bodies)
+        return Catalog(data_dir, vocab, vocab_digest, [loaded[k] for k in by_id_order], bodies, body_store)
 
 
 def count_valid_records(data_dir: Path, workers: int | None = None) -> int:
@@ -448,9 +478,11 @@ def _reuse(cached: Entries, files: list[tuple[str, str]]) -> tuple[Entries, list
 
 
 def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, cache: RecordCache | None,
-                  workers: int | None) -> tuple[Entries, list[Problem], dict[str, bytes]]:
+                  workers: int | None, cache_dir: Path | None = None
+                  ) -> tuple[Entries, list[Problem], dict[str, bytes], FragmentStore | None]:
     """Cache entries for every valid file in ``files`` (reused or loaded), the problems of the others,
-    and the bodies that worker processes rendered (see ``_entries_in_worker``)."""
+    and the bodies that worker processes rendered (see ``_entries_in_worker``): with ``cache_dir``, in
+    the body store of that folder they added them to (returned), else as HTML."""
     entries: Entries = {}
     problems: list[Problem] = []
     bodies: dict[str, bytes] = {}
@@ -465,10 +497,19 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
         elif changed and cache:
             cache.save(bucket, encode(salt, {path: fresh[path] for path, _ in batch if path in fresh}, derived))
     parallel = _parallel(sum(map(len, to_load.values())), workers)
+    body_store = None
+    if parallel and cache_dir is not None:
+        from .bodies import body_store as store_in  # (as in _entries_in_worker: builds only need it)
+
+        body_store = store_in(cache_dir)
     if parallel:
         def from_workers() -> Iterator[tuple[bytes, Entries, list[Problem]]]:
-            for data, found, rendered in _in_workers(_entries_in_worker, list(to_load.values()), vocab, salt, parallel):
+            for data, found, rendered, kept in _in_workers(_entries_in_worker, list(to_load.values()), vocab, salt, parallel,
+                                                           body_store):
                 bodies.update(rendered)
+                if kept:
+                    assert body_store is not None
+                    body_store.adopt(kept)
                 # The records come back as the cache keeps them; this build makes pages of them, so it
                 # takes them whole (stand-ins beside their unpickled records took a clean build past 1 GB).
                 whole = {path: (stat, replace(item, record=StoredRecord.whole(item.record)))
@@ -478,15 +519,20 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
         loaded = from_workers()
     else:
         loaded = ((None, *_load_files(stale, vocab)) for stale in to_load.values())
-    for (bucket, stale), (data, new, found) in zip(to_load.items(), loaded):
-        problems += found
-        entries.update(new)
-        if cache is None:
-            continue
-        if data is None or len(stale) < len(bucketed[bucket]):  # merged with reused entries
-            data = encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries}, derived)
-        cache.save(bucket, data)
-    return entries, problems, bodies
+    try:
+        for (bucket, stale), (data, new, found) in zip(to_load.items(), loaded):
+            problems += found
+            entries.update(new)
+            if cache is None:
+                continue
+            if data is None or len(stale) < len(bucketed[bucket]):  # merged with reused entries
+                data = encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries}, derived)
+            cache.save(bucket, data)
+    except BaseException:
+        if body_store is not None:
+            body_store.close()
+        raise
+    return entries, problems, bodies, body_store
 
 
 def _ids_may_clash(ids: list[str], former_ids: list[str]) -> bool:

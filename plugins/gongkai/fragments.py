@@ -251,7 +251,7 @@ class FragmentStore:
     def save(self) -> None:
         """Keep only the fragments this build used or made, for the next build; close the segments."""
         if self.temporary:
-            self._close()
+            self.close()
             shutil.rmtree(self.folder, ignore_errors=True)
             return
         live = self._entries
@@ -278,7 +278,7 @@ class FragmentStore:
             pickle.dump((self.salt, live, self._joined, index), out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self._index_path())
         named = index.keys()
-        self._close()
+        self.close()
         for path in self.folder.glob(f"{self.name}-*.segment"):
             if path.name.removeprefix(f"{self.name}-").removesuffix(".segment") not in named:
                 path.unlink(missing_ok=True)
@@ -295,7 +295,9 @@ class FragmentStore:
                 offset += sum(lengths)
         return compacted
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Close the segments (``save`` does); alone, without saving, what this build added is dropped
+        (the next ``save`` of the folder's store removes its segment files)."""
         for descriptor in self._files.values():
             os.close(descriptor)
         self._files = {}

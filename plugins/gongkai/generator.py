@@ -159,7 +159,7 @@ class RecordsGenerator(Generator):
             started = time.perf_counter()
             site.bodies = made = render_bodies(self.publication.records, site.fingerprints.digests,
                                                Path(cache_dir) if cache_dir else None,
-                                               rendered=self.catalog.rendered_bodies,
+                                               rendered=self.catalog.rendered_bodies, loaded=self.catalog.take_body_store(),
                                                scratch=self.settings.get("GONGKAI_SCRATCH_PATH"))
             report["steps"]["bodies"] = time.perf_counter() - started
             return made
