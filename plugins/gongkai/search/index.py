@@ -263,6 +263,7 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
     encoded = [t.encode("utf-8") for t in postings.terms]  # numbered in text order, as whoosh writes them
     docnum_of = np.zeros(len(postings.lengths), dtype=np.int32)  # document number → whoosh's docnum
     docnum_of[[d.n for d in docs]] = np.arange(len(docs), dtype=np.int32)
+    filters = [_filter_terms(d, region_chain) for d in docs]  # (once for all four fields)
     for name in sorted(sch.names()):
         if name in postings.fields:
             fieldno = postings.fields.index(name)
@@ -275,8 +276,8 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
             out.finish_field()
         elif sch[name].indexed:
             terms: dict[str, list[int]] = {}
-            for docnum, d in enumerate(docs):
-                for value in _filter_terms(d, region_chain)[name]:
+            for docnum, filter_terms in enumerate(filters):
+                for value in filter_terms[name]:
                     terms.setdefault(value, []).append(docnum)
             out.start_field(name, sch[name])
             for value in sorted(terms, key=lambda v: v.encode("utf-8")):
