@@ -43,10 +43,6 @@ FORK_AFTER_MADE = 100
 """Record pages are checked here in batches, the first small (on a clean build every page is made,
 and the cores wait meanwhile), then doubling up to ``FORK_BATCH``; once a batch makes this many, the
 rest go to forked workers."""
-RECORD_PAGE_SHARES = 16
-"""Shares of the record pages per worker: the last share a worker takes runs while the other core may
-have nothing left, so shares of about 600 pages at 20,000 records (a fifth of a second) rather than 4 of
-2,500 (idle core-seconds of the pages step in three alternating clean builds: 0.37-0.53 against 0.66-0.70)."""
 
 
 @dataclass(frozen=True)
@@ -461,8 +457,7 @@ def start_record_pages(site: Site) -> ForkedWork | None:
             break
         size = min(2 * size, FORK_BATCH)
     rest = records[checked:]
-    return ForkedWork(site, lambda share, shares: write_records(site, rest, share, shares),
-                      shares_per_worker=RECORD_PAGE_SHARES) if rest else None
+    return ForkedWork(site, lambda share, shares: write_records(site, rest, share, shares)) if rest else None
 
 
 def write_tombstones(site: Site) -> None:
