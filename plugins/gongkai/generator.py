@@ -84,7 +84,8 @@ class RecordsGenerator(Generator):
         self.pelican_wrote: set[str] = set()
         signals.content_written.connect(self._note_pelican_file)
         self.publication = publish(catalog, build_time())
-        self.facets = build_facets(self.publication)
+        self.facets = build_facets(self.publication, {item.record.id: item.facet_keys for item in catalog.loaded
+                                                      if item.facet_keys is not None})
         self.urls = Urls.from_settings(self.settings)
         self.env.filters.update(jinja_filters(catalog.vocab))
         self.env.globals.update(self.template_globals())

@@ -78,7 +78,7 @@ def encode(salt: str, entries: Entries, derived: Callable[[Any], dict[str, Any]]
         if derived is not None and not isinstance(record, StoredRecord):
             summary.update(derived(record))
         # (``__class__``: a stored record's is its record's)
-        stored[path] = (stat, replace(loaded, record=None), record.__class__, summary, at, len(whole))
+        stored[path] = (stat, replace(loaded, record=None, facet_keys=None), record.__class__, summary, at, len(whole))
         at += len(whole)
     summaries = pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
     return b"".join([pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL),
