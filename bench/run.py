@@ -89,6 +89,19 @@ tree = ROOT
 
 def source_tree(revision: str) -> Path:
     """A snapshot of ``revision`` (``git archive``) in the cache, so others' unsaved edits are not measured."""
+    return source_trees([revision])[0]
+
+
+def source_trees(revisions: list[str]) -> list[Path]:
+    """``source_tree`` of each of ``revisions`` (``bench.paired`` compares two); older snapshots are removed."""
+    made = [_snapshot(revision) for revision in revisions]
+    for stale in CACHE.glob("tree-*"):
+        if stale not in made:
+            shutil.rmtree(stale)
+    return made
+
+
+def _snapshot(revision: str) -> Path:
     import tarfile
 
     sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", f"{revision}^{{commit}}"],
@@ -102,9 +115,6 @@ def source_tree(revision: str) -> Path:
         if archive.wait() != 0:
             raise SystemExit(f"git archive {sha} failed")
         partial.rename(target)
-        for stale in CACHE.glob("tree-*"):
-            if stale != target:
-                shutil.rmtree(stale)
     return target
 
 
