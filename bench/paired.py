@@ -77,10 +77,9 @@ def compare(before: Path, after: Path, data: Path, rounds: int, folder: Path) ->
     made = []
     for number in range(rounds):
         after_first = number % 2 == 1
-        samples = {}
-        for side in (("after", "before") if after_first else ("before", "after")):
-            samples[side] = build_once(after if side == "after" else before, data, folder / "build")
-        made.append(Round(samples["before"], samples["after"], after_first))
+        first = build_once(after if after_first else before, data, folder / "build")
+        second = build_once(before if after_first else after, data, folder / "build")
+        made.append(Round(second, first, True) if after_first else Round(first, second, False))
     return made
 
 

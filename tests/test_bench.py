@@ -105,25 +105,31 @@ def test_paired_ratios_divide_each_of_our_runs_by_the_anchor_run_of_its_round():
     assert paired_ratios(ours, Series(hugo.samples[:2])) == []  # rounds that do not pair up give none
 
 
-def test_paired_builds_alternate_their_order_and_compare_round_by_round(synthetic, tmp_path):
+def test_paired_builds_alternate_their_order_and_compare_round_by_round(synthetic, tmp_path, monkeypatch):
     """``bench.paired``: each round builds the same records from clean with both trees, the order
-    alternating, and the change is the median of the rounds' differences."""
+    alternating, each build's time on its own side of the round; the change is the median of the
+    rounds' differences. A side swapped would turn a saving into a loss."""
     from bench import paired
     from bench.measure import Sample
 
-    rounds = paired.compare(ROOT, ROOT, synthetic, 2, tmp_path / "work")  # (this tree on both sides)
-    assert [r.after_first for r in rounds] == [False, True]
-    assert all(r.before.wall_s > 0 and r.after.wall_s > 0 for r in rounds)
-    assert not (tmp_path / "work" / "build").exists()  # each build's folders go with it
+    sample = paired.build_once(ROOT, synthetic, tmp_path / "real")  # one real build, timed, its folders removed
+    assert sample.wall_s > 0 and not (tmp_path / "real").exists()
 
-    def sample(wall, cpu):
-        return Sample(wall, 0, 0, cpu)
+    built: list[str] = []
+    times = iter([24.0, 22.0, 24.0, 23.0, 26.0, 30.0])  # (before, after), (after, before), (before, after)
 
-    made = [paired.Round(sample(24.0, 36.0), sample(22.0, 33.0), False),
-            paired.Round(sample(23.0, 35.0), sample(24.0, 35.5), True),
-            paired.Round(sample(30.0, 44.0), sample(26.0, 40.0), False)]
-    assert paired.summary(made) == {"before_wall_s": 24.0, "after_wall_s": 24.0, "wall_difference_s": -2.0,
-                                    "cpu_difference_s": -3.0, "after_faster": 2, "rounds": 3}
+    def fake_build(tree, data, folder):
+        built.append(tree.name)
+        wall = next(times)
+        return Sample(wall, 0, 0, wall * 1.5)  # (CPU: one and a half cores)
+
+    monkeypatch.setattr(paired, "build_once", fake_build)
+    rounds = paired.compare(tmp_path / "before", tmp_path / "after", synthetic, 3, tmp_path / "work")
+    assert built == ["before", "after", "after", "before", "before", "after"]
+    assert [(r.before.wall_s, r.after.wall_s, r.after_first) for r in rounds] == [
+        (24.0, 22.0, False), (23.0, 24.0, True), (26.0, 30.0, False)]
+    assert paired.summary(rounds) == {"before_wall_s": 24.0, "after_wall_s": 24.0, "wall_difference_s": 1.0,
+                                      "cpu_difference_s": 1.5, "after_faster": 1, "rounds": 3}
 
 
 def test_old_runs_are_moved_aside_and_deleted_at_the_end_and_only_a_deletion_makes_the_next_run_wait(tmp_path, monkeypatch):
