@@ -727,6 +727,12 @@ def test_a_cached_rebuild_after_edits_equals_a_clean_build(synthetic, tmp_path):
     shutil.copytree(synthetic / "data", data)
     with_cache = {"cache_dir": cache}
     _build_cached(data, output, **with_cache)
+    # A fresh output folder beside the kept build cache (a CI job that keeps only the cache): every file
+    # is made again, the search index's from the kept corpus (nothing analyzed), and is a clean build's.
+    result = _build_cached(data, tmp_path / "fresh", **with_cache)
+    assert result.report["search"]["documents_analyzed"] == 0 and result.report["reused"] == 0
+    difference = first_difference(tmp_path / "fresh", output)
+    assert difference is None, f"fresh output: {difference}"
     # The first rebuild links unchanged files from the live output; later ones recycle the spare tree.
     for round_, recycled in enumerate((False, True, True)):
         edit_data(data, round_)

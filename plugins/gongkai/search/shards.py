@@ -219,10 +219,6 @@ class EncodedTerms:
     size: int
     """Bytes of all entries together (the shard count is chosen by it)."""
 
-    def shard_file(self, shard: int, terms: list[str]) -> bytes:
-        """The shard's bytes: the entries of its terms, in term order (``terms``: every term, in order)."""
-        return b"".join(self.entries[t] for t in terms if self.shard_of[t] == shard)
-
 
 def _shard_name(shard: int) -> str:
     return f"t/{shard:x}.bin"
@@ -378,13 +374,24 @@ class StaticIndex:
         """Every file of the index: (path inside ``search/index/<version>/``, what its bytes are keyed by
         (sha256), how to make them), by path; an unchanged shard keeps the key it had."""
         keys = {name: hashlib.sha256(data).hexdigest() for name, data in self.made.items() if not name.startswith("t/")}
+        grouped: dict[int, list[str]] = {}
+
+        def unchanged_shard(shard: int) -> bytes:
+            # grouped on the first one asked for: an output folder that lost its files (a fresh one
+            # beside a kept build cache) asks for thousands, and a pass over every term for each was quadratic
+            if not grouped:
+                shard_of = self.encoded.shard_of
+                for text in self.term_list:
+                    grouped.setdefault(shard_of[text], []).append(text)
+            return b"".join(map(self.encoded.entries.__getitem__, grouped[shard]))
+
         for name, key in sorted((keys | self.encoded.keys).items()):
             data = self.made.get(name)
             if data is not None:
                 yield name, key, lambda data=data: data
             else:
                 shard = int(name.removeprefix("t/").removesuffix(".bin"), 16)
-                yield name, key, lambda shard=shard: self.encoded.shard_file(shard, self.term_list)
+                yield name, key, lambda shard=shard: unchanged_shard(shard)
 
 
 def _facets(docs: list[SearchDoc], vocab) -> tuple[list[list[int]], bytes]:
