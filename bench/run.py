@@ -144,8 +144,11 @@ def _invoke(*args: str) -> list[str]:
 
 
 def _clean(*paths: Path) -> None:
+    """Move aside each path and what a build leaves beside it: its staging and spare trees, and the
+    whoosh index (``<output>.whoosh``), which a later build would update in place, not write whole."""
     for path in paths:
-        for candidate in (path, path.parent / f".{path.name}.building", path.parent / f".{path.name}.previous"):
+        for candidate in (path, path.parent / f".{path.name}.building", path.parent / f".{path.name}.previous",
+                          path.parent / f"{path.name}.whoosh"):
             set_aside(candidate)
 
 

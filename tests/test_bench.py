@@ -156,3 +156,22 @@ def test_old_runs_are_moved_aside_and_deleted_at_the_end_and_only_a_deletion_mak
     assert not aside[0].exists() and sorted(p.name for p in tmp_path.iterdir()) == ["output"]
     bench_measure.settle()
     assert len(waits) == 1 and bench_measure.RECENT_S - 5 < waits[0] <= bench_measure.RECENT_S
+
+
+def test_a_clean_build_of_the_benchmark_finds_nothing_of_the_last_build_beside_its_output(tmp_path, monkeypatch):
+    """Before each clean build the benchmark moves the last build's output aside, with its staging and
+    spare trees and its whoosh index (``<output>.whoosh``): a whoosh index left there is updated in
+    place by the next build, not written whole, which made "clean" builds cheaper than clean."""
+    from bench import measure as bench_measure
+    from bench import run
+    from gongkai.search.folders import whoosh_dir
+
+    monkeypatch.setattr(bench_measure, "_trash", [])
+    monkeypatch.setattr(bench_measure, "_last_deleted", 0.0)
+    output = tmp_path / "output"
+    build(SAMPLE_DATA, output)
+    assert whoosh_dir(output).is_dir()
+    run._clean(output)
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(bench_measure.TRASH_PREFIX)] == []
+    bench_measure.empty_trash()
+    assert list(tmp_path.iterdir()) == []
