@@ -69,7 +69,7 @@ INTERLEAVED = ("hugo",)
 """The anchors measured once after each of our timed rounds, not after all of them."""
 SOURCE_DATE_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z: every synthetic record (2015–2025) is public
 
-OURS = ("build_clean", "rebuild_unchanged", "rebuild_edit", "rebuild_add", "rebuild_delete", "validate")
+OURS = ("build_clean", "rebuild_unchanged", "rebuild_edit", "rebuild_add", "rebuild_delete", "build_fresh_output", "validate")
 ANCHORS = ("hugo", "pelican")
 LABELS = {
     "build_clean": "本站 全量构建（空输出、空缓存）",
@@ -77,6 +77,7 @@ LABELS = {
     "rebuild_edit": "本站 改一条标题后重建",
     "rebuild_add": "本站 新增一条后重建",
     "rebuild_delete": "本站 删除一条后重建",
+    "build_fresh_output": "本站 空输出、保留缓存",
     "validate": "本站 invoke validate",
     "hugo": "Hugo 全量构建",
     "pelican": "Pelican 全量构建",
@@ -168,8 +169,9 @@ def _measure_ours(result: SizeResult, name: str, command: list[str], env: dict[s
 
 
 def measure_ours(result: SizeResult, runs: int, work: Path, after_round: Callable[[], None] = lambda: None) -> None:
-    """``invoke validate`` alone, then a clean build and edit / add / delete rebuilds on top of it: one
-    memory round, then ``runs`` timed ones, each followed by ``after_round()``."""
+    """``invoke validate`` alone, then a clean build, edit / add / delete rebuilds on top of it and a build
+    into a fresh output folder beside that build cache: one memory round, then ``runs`` timed ones, each
+    followed by ``after_round()``."""
     for number in range(runs + 1):
         cache = work / "validate-cache"
         _clean(cache)
@@ -189,6 +191,12 @@ def measure_ours(result: SizeResult, runs: int, work: Path, after_round: Callabl
         for name, change in rebuilds:
             change(data)
             _measure_ours(result, name, build, env, number == 0)
+        # A CI job that keeps the build cache but not the output: every file made again, from the cache.
+        fresh = work / "fresh-output"
+        _clean(fresh)
+        _measure_ours(result, "build_fresh_output", _invoke("build", "--data", str(data), "--output", str(fresh)), env,
+                      number == 0)
+        _clean(fresh)
         if number:
             after_round()
     _clean(work / "data", work / "output", work / "build-cache")
