@@ -138,6 +138,24 @@ def numbered_records(site: Site, known: dict[str, int] | None = None) -> tuple[l
     return [records[k] for k in order], [numbers[k] for k in order]
 
 
+def search_document(site: Site, record: Record, n: int, body: str | None = None) -> SearchDoc:
+    """``record`` as search document number ``n``, without its texts (what its document file needs);
+    ``body``: the plain text of its body, when the caller has it already."""
+    if body is None:
+        body = plain_text(site.body_html(record))
+    return SearchDoc(
+        n=n,
+        id=record.id,
+        kind=record.kind,
+        url=site.urls.record(record.url_kind, record.id),
+        title=record.title,
+        date=record.published.astimezone(CHINA_TIME).date().isoformat(),
+        region=record.region,
+        year=year_of(record),
+        snippet=_join([record.summary, body])[:SNIPPET_CHARS],
+    )
+
+
 def search_documents(site: Site, records: list[Record], numbers: Iterable[int]) -> tuple[list[SearchDoc], dict[str, list[str]]]:
     """``records`` as search documents with the given ``numbers``, and their texts: field → one per document.
 
@@ -148,18 +166,7 @@ def search_documents(site: Site, records: list[Record], numbers: Iterable[int]) 
     texts: dict[str, list[str]] = {f: [] for f in FIELDS}
     for n, record in zip(numbers, records):
         body = plain_text(site.body_html(record))
-        snippet = _join([record.summary, body])[:SNIPPET_CHARS]
-        docs.append(SearchDoc(
-            n=n,
-            id=record.id,
-            kind=record.kind,
-            url=site.urls.record(record.url_kind, record.id),
-            title=record.title,
-            date=record.published.astimezone(CHINA_TIME).date().isoformat(),
-            region=record.region,
-            year=year_of(record),
-            snippet=snippet,
-        ))
+        docs.append(search_document(site, record, n, body))
         texts["title"].append(record.title)
         texts["subject"].append(_join(_subject(record)))
         texts["body"].append(_join([record.summary, body, *_details(record, vocab)]))

@@ -12,7 +12,7 @@ from ..site import Site
 from ..workers import Unfinished, fork_child, return_free_memory
 from .analysis import reuse_folding
 from .corpus import analyze, kept_corpus, last_numbers
-from .documents import KIND_ORDER, SearchDoc, numbered_records, search_documents
+from .documents import KIND_ORDER, SearchDoc, numbered_records, search_document, search_documents
 from .folders import final_output, whoosh_dir
 from .index import Replacement, documents_to_replace, index_state, write_whoosh
 from .kept import corpus_cache
@@ -31,7 +31,7 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: di
 
     def make(doc: SearchDoc) -> bytes:
         if doc.snippet is None:
-            doc = search_documents(site, [records[doc.n]], [doc.n])[0][0]
+            doc = search_document(site, records[doc.n], doc.n)
         return doc_file(doc)
 
     keys = site.per_record_keys("search document", docs, make)
