@@ -71,12 +71,6 @@ peak), then the feeds beside the whoosh writer it leaves running (``workers.Unfi
 in which a core waited for it), waited for as the feeds end, so that it is gone before the record
 pages' workers are forked."""
 
-BESIDE_FIRST = ("feeds", "open data")
-"""When the search step runs beside the others (a rebuild), this process runs these first, then the
-others in ``OUTPUT_STEPS``'s order: they take one core each, the core the forked search step leaves,
-and the pages, which fork workers when many are made (a fresh output folder, a changed template), come
-after them instead of leaving this process alone with them at the end."""
-
 
 class RecordsGenerator(Generator):
     """Adds the records to a Pelican build (registered by ``gongkai.register``)."""
@@ -185,8 +179,7 @@ class RecordsGenerator(Generator):
                 background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside, report["steps"])
                 report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
                 bodies = render()
-                order = [*BESIDE_FIRST, *(name for name in steps if name not in BESIDE_FIRST)]
-                run_steps(site, [(name, steps[name]) for name in order], report["steps"])
+                run_steps(site, steps.items(), report["steps"])
                 started = time.perf_counter()
                 background.finish()
                 report["steps"]["waiting for the forked steps"] = time.perf_counter() - started
