@@ -48,7 +48,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -219,6 +219,21 @@ class EncodedTerms:
     size: int
     """Bytes of all entries together (the shard count is chosen by it)."""
 
+    def entries_by_shard(self, terms: list[str], shards: Iterable[int] | None = None) -> dict[int, list[bytes]]:
+        """The entries of each shard in term order (``terms``: every term, in order), joined they are its
+        file: of each of ``shards`` (listed even when none of its terms is left), or of every shard
+        with a term. One pass over the terms, however many shards."""
+        by_shard: dict[int, list[bytes]] = {shard: [] for shard in shards} if shards is not None else {}
+        entries, shard_of = self.entries, self.shard_of
+        for text in terms:
+            parts = by_shard.get(shard_of[text])
+            if parts is None:
+                if shards is not None:
+                    continue
+                parts = by_shard[shard_of[text]] = []
+            parts.append(entries[text])
+        return by_shard
+
 
 def _shard_name(shard: int) -> str:
     return f"t/{shard:x}.bin"
@@ -275,13 +290,8 @@ def encode_postings(postings: Postings, kept: EncodedTerms | None = None, touche
         for t in encode:
             text = postings.terms[t]
             changed_shards.add(kept.shard_of.setdefault(text, term_shard(text, shards)))
-    by_shard: dict[int, list[bytes]] = {shard: [] for shard in changed_shards}
-    for text in postings.terms:  # in term order within each shard
-        parts = by_shard.get(kept.shard_of[text])
-        if parts is not None:
-            parts.append(entries[text])
     files = {}
-    for shard, parts in sorted(by_shard.items()):
+    for shard, parts in sorted(kept.entries_by_shard(postings.terms, changed_shards).items()):
         name = _shard_name(shard)
         kept.keys.pop(name, None)
         if parts:  # a shard whose terms are all gone is no file
@@ -374,16 +384,14 @@ class StaticIndex:
         """Every file of the index: (path inside ``search/index/<version>/``, what its bytes are keyed by
         (sha256), how to make them), by path; an unchanged shard keeps the key it had."""
         keys = {name: hashlib.sha256(data).hexdigest() for name, data in self.made.items() if not name.startswith("t/")}
-        grouped: dict[int, list[str]] = {}
+        grouped: dict[int, list[bytes]] = {}
 
         def unchanged_shard(shard: int) -> bytes:
             # grouped on the first one asked for: an output folder that lost its files (a fresh one
             # beside a kept build cache) asks for thousands, and a pass over every term for each was quadratic
             if not grouped:
-                shard_of = self.encoded.shard_of
-                for text in self.term_list:
-                    grouped.setdefault(shard_of[text], []).append(text)
-            return b"".join(map(self.encoded.entries.__getitem__, grouped[shard]))
+                grouped.update(self.encoded.entries_by_shard(self.term_list))
+            return b"".join(grouped[shard])
 
         for name, key in sorted((keys | self.encoded.keys).items()):
             data = self.made.get(name)
