@@ -28,7 +28,7 @@ from .charts import Bar, bar_chart, format_number
 from .facets import FACET_BY_KEY, FACETS, Facet, Facets, FacetValue, year_of
 from .fields import CHINA_TIME
 from .fragments import FragmentStore
-from .records import RECORD_TYPES, STAGE_ORDER, Record, Report
+from .records import RECORD_TYPES, STAGE_ORDER, Case, CaseStage, Record, Report
 from .site import Site
 from .templating import prepare_templates
 from .urls import Urls
@@ -164,6 +164,16 @@ def facet_path(urls: Urls, facets: Facets, key: str, value_id: str | None) -> st
 # --- what every template gets ---------------------------------------------------
 
 
+def case_timeline(case: Case) -> list[tuple[str, CaseStage | None]]:
+    """A case's stages in ``STAGE_ORDER``, each with the case's entry for it (the first, if two) or None.
+
+    (What ``selectattr`` did per stage in the template took a twelfth of a case page's time.)"""
+    entries: dict[str, CaseStage] = {}
+    for entry in case.stages:
+        entries.setdefault(entry.stage, entry)
+    return [(stage, entries.get(stage)) for stage in STAGE_ORDER]
+
+
 def template_helpers(urls: Urls, facets: Facets) -> dict[str, Any]:
     """Helpers every page template may call: Jinja globals of the build (see ``generator.template_globals``).
 
@@ -188,15 +198,18 @@ def template_helpers(urls: Urls, facets: Facets) -> dict[str, Any]:
         "facet_href": facet_href,
         "facet_link": facet_link,
         "year_of": year_of,
-        "stage_order": STAGE_ORDER,
+        "case_timeline": case_timeline,
         "number": format_number,
         "book": book_title,
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ItemStyle:
-    """How a listing shows its records: the arguments of the ``record_item`` macro."""
+    """How a listing shows its records: the arguments of the ``record_item`` macro.
+
+    Compared and hashed by identity (the styles are the constants below): each of a build's
+    140,000 item lookups hashes one, and a dataclass's own hash is a Python call on a tuple."""
 
     level: int
     show_kind: bool = False
