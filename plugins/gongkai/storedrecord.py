@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import pickle
 import weakref
+from functools import cache
 from typing import Any, Union
 
 from .records import Record
@@ -35,6 +36,13 @@ SUMMARY = (
 )
 """What every build reads of every record (publication, facets, feeds, sitemap, redirects); only the
 names a record's class has are kept."""
+
+
+@cache
+def _summary_names(record_class: type[Record]) -> tuple[str, ...]:
+    """The ``SUMMARY`` names a record class has: its fields and its properties. (Asked of the class
+    per record, a missing name went through pydantic's metaclass ``__getattr__``, 10 µs a record.)"""
+    return tuple(name for name in SUMMARY if name in record_class.model_fields or hasattr(record_class, name))
 
 
 class WholeRecords:
@@ -78,7 +86,7 @@ class StoredRecord:
         """The ``SUMMARY`` values of a record (only the names its class has)."""
         if isinstance(record, StoredRecord):
             return {name: value for name, value in record.__dict__.items() if not name.startswith("_")}
-        return {name: getattr(record, name) for name in SUMMARY if hasattr(type(record), name) or name in record.__dict__}
+        return {name: getattr(record, name) for name in _summary_names(type(record))}
 
     @staticmethod
     def whole_pickle(record: "Record | StoredRecord") -> bytes:
