@@ -66,11 +66,13 @@ def _no_control_characters(value: str) -> str:
 
 def text(max_length: int | None = None, *, title: str = "", description: str = "") -> Any:
     """Non-empty text of at most ``max_length`` characters, stripped of outer spaces."""
+    # The constraints before the validators: then pydantic-core checks them itself (after the
+    # BeforeValidator), where after a validator they were two more Python calls per text (8 µs a record).
     return Annotated[
         str,
-        BeforeValidator(_scalar_as_text),
         Strict(),
         Field(min_length=1, max_length=max_length, title=title or None, description=description or None),
+        BeforeValidator(_scalar_as_text),
         AfterValidator(_no_control_characters),
     ]
 
@@ -80,9 +82,9 @@ Text = text()
 
 Markdown = Annotated[
     str,
-    BeforeValidator(_scalar_as_text),
     Strict(),
     Field(max_length=10_000_000),
+    BeforeValidator(_scalar_as_text),
     AfterValidator(_no_control_characters),
 ]
 """A Markdown body; rendered and sanitized at build time, never trusted."""
