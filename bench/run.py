@@ -145,11 +145,14 @@ def _invoke(*args: str) -> list[str]:
 
 
 def _clean(*paths: Path) -> None:
-    """Move aside each path and what a build leaves beside it: its staging and spare trees, and the
-    whoosh index (``<output>.whoosh``), which a later build would update in place, not write whole."""
+    """Move aside each path and what a build leaves beside it (``build.beside_output``: a whoosh index
+    left there, say, is updated in place by the next build, not written whole)."""
+    if str(ROOT / "plugins") not in sys.path:
+        sys.path.insert(0, str(ROOT / "plugins"))
+    from gongkai.build import beside_output
+
     for path in paths:
-        for candidate in (path, path.parent / f".{path.name}.building", path.parent / f".{path.name}.previous",
-                          path.parent / f"{path.name}.whoosh"):
+        for candidate in (path, *beside_output(path)):
             set_aside(candidate)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog, load_catalog
-from .output import recycle_spare, swap_in
+from .output import recycle_spare, spare_path, swap_in
 from .progress import files_under
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,8 +41,18 @@ def scratch_path(output: Path) -> Path:
     return output.parent / f".{output.name}.scratch"
 
 
+def beside_output(output: Path) -> list[Path]:
+    """Every folder a build keeps or leaves beside ``output``: its staging, spare and scratch trees, and
+    the whoosh index with its staging (``search/folders.py``). A later build reuses what it finds there,
+    so a clean build is one with none of them."""
+    from .search.folders import whoosh_dir, whoosh_staging  # (folders imports this module)
+
+    whoosh = whoosh_dir(output)
+    return [staging_path(output), spare_path(output), scratch_path(output), whoosh, whoosh_staging(whoosh)]
+
+
 def _swap_in(staging: Path, output: Path) -> None:
-    retired = output.parent / f".{output.name}.previous"
+    retired = spare_path(output)  # (the same name for the whoosh index's retired copy)
     if retired.exists():
         shutil.rmtree(retired)
     if output.exists():
