@@ -188,6 +188,31 @@ def test_a_cached_record_reads_as_its_record(tmp_path):
     assert type(again) is StoredRecord and again.model_dump() == fresh.model_dump()
 
 
+def test_records_sharing_a_bucket_each_read_as_their_own(tmp_path):
+    """A bucket's whole records are pickled together; each stored record reads back its own, in
+    whatever order they are read, from the cache file (a later load) as from a worker's bytes."""
+    from collections import Counter
+
+    from gongkai.recordcache import bucket_of
+    from gongkai.storedrecord import StoredRecord
+
+    data = new_data_dir(tmp_path / "data")
+    for n in range(200):  # ≈3 a bucket: some buckets hold several records
+        write_record(data, "case", case_record(f"t-case-{n}", title=f"江中市第{n}号案例：局长张某被免职",
+                                               decision={"by": "中共江中市委", "on": "2024-02-20", "doc_no": f"江委〔2024〕{n}号"}))
+    _age(data)
+    shared = Counter(bucket_of(str(path)) for path in data.rglob("*.yaml"))
+    assert max(shared.values()) >= 3
+    cache = tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    stored = load_catalog(data, cache_dir=cache)
+    assert all(type(item.record) is StoredRecord for item in stored.loaded)
+    fresh = {item.record.id: item.record.model_dump() for item in load_catalog(data).loaded}
+    for item in reversed(stored.loaded):  # (not in the order they were pickled)
+        assert item.record.model_dump() == fresh[item.record.id]
+        assert item.record.decision.doc_no == f"江委〔2024〕{item.record.id.removeprefix('t-case-')}号"
+
+
 def test_an_unchanged_rebuild_reads_no_whole_record(tmp_path, monkeypatch):
     """Issue 8: a rebuild unpickles whole only the records whose outputs it makes again (none here),
     because unpickling 20,000 whole records was most of a rebuild's loading time."""
