@@ -64,22 +64,25 @@ LENGTH_BYTES = 8
 
 def encode(salt: str, entries: Entries, derived: Callable[[Any], dict[str, Any]] | None = None) -> bytes:
     """A bucket's file contents (pickled in workers, so the parent only writes bytes): the salt, the
-    entries with each record's ``StoredRecord`` summary and its place among the whole records, and
-    then the whole records, pickled together (``WholeRecords``), which loading leaves on disk until read.
+    entries with each record's ``StoredRecord`` summary and where its whole pickle is (``Span``), and
+    then the whole records' pickles, one after another, which loading leaves on disk until read.
     ``derived(record)``: values worked out from a record (under the salt) to keep in its summary too."""
-    wholes: list[Any] = []
+    wholes: list[bytes] = []
+    at = 0
     stored = {}
     for path, (stat, loaded) in entries.items():
         record = loaded.record
+        whole = StoredRecord.whole_pickle(record)
+        wholes.append(whole)
         summary = StoredRecord.summary_of(record)
         if derived is not None and not isinstance(record, StoredRecord):
             summary.update(derived(record))
         # (``__class__``: a stored record's is its record's)
-        stored[path] = (stat, replace(loaded, record=None, facet_keys=None), record.__class__, summary, len(wholes))
-        wholes.append(StoredRecord.whole(record))
+        stored[path] = (stat, replace(loaded, record=None, facet_keys=None), record.__class__, summary, at, len(whole))
+        at += len(whole)
     summaries = pickle.dumps(stored, protocol=pickle.HIGHEST_PROTOCOL)
-    return b"".join([pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL), len(summaries).to_bytes(LENGTH_BYTES, "little"),
-                     summaries, pickle.dumps(wholes, protocol=pickle.HIGHEST_PROTOCOL)])
+    return b"".join([pickle.dumps(salt, protocol=pickle.HIGHEST_PROTOCOL),
+                     len(summaries).to_bytes(LENGTH_BYTES, "little"), summaries, *wholes])
 
 
 def decode(source: BinaryIO, salt: str) -> Entries:
@@ -101,9 +104,9 @@ def decode(source: BinaryIO, salt: str) -> Entries:
     else:
         wholes = WholeRecords(start, descriptor=os.dup(source.fileno()))
     entries: Entries = {}
-    for path, (stat, loaded, record_class, summary, index) in stored.items():
+    for path, (stat, loaded, record_class, summary, at, size) in stored.items():
         # (pickled without its record, which is set here once: as if made with it)
-        object.__setattr__(loaded, "record", StoredRecord(record_class, summary, index, source=wholes))
+        object.__setattr__(loaded, "record", StoredRecord(record_class, summary, (at, size), source=wholes))
         entries[path] = (stat, loaded)
     return entries
 

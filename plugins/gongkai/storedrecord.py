@@ -7,8 +7,8 @@ Unpickling 20,000 whole records (about six pydantic objects each) took most
 of a rebuild's loading time, so the cache keeps each record as two parts: its
 ``SUMMARY`` values, unpickled with the cache, and the whole record pickled
 apart, read and unpickled the first time anything else of it is read (the
-cache's bucket files hold the bucket's whole records, pickled together, after
-the summaries, so loading reads only the summaries: ``recordcache``).
+cache's bucket files hold the whole records after the summaries, so loading
+reads only the summaries: ``recordcache``).
 
 A ``StoredRecord`` stands in for its record everywhere: it answers every
 attribute and method (``model_dump`` too) and ``isinstance`` as the record
@@ -46,46 +46,35 @@ def _summary_names(record_class: type[Record]) -> tuple[str, ...]:
 
 
 class WholeRecords:
-    """The whole records of one cache bucket, pickled together as one list: in its file from ``start``
-    (kept open, so that a later build step replacing the bucket file does not change what is read), or
-    in its bytes. The list is unpickled when the first of them is read, and kept for the others.
-
-    (One pickle for the bucket rather than one per record: its classes and shared values are written
-    once: a bucket's encoding in a load worker took 44-48 µs a record instead of 60, the parent's decoding
-    and unpickling 24-26 instead of 38-40; reading one record unpickles its bucket's ≈300, 6-8 ms.)"""
+    """Where the whole records' pickles of one cache bucket are: its file, from ``start`` (kept open, so
+    that a later build step replacing the bucket file does not change what is read), or its bytes."""
 
     def __init__(self, start: int, descriptor: int | None = None, data: bytes | None = None):
         self.start, self._descriptor, self._data = start, descriptor, data
-        self._records: list[Record] | None = None
-        self._close = weakref.finalize(self, os.close, descriptor) if descriptor is not None else None
-        # (closed once read, or with the last record that could read it, or at exit before modules go)
+        if descriptor is not None:  # closed with the last record that reads it (or at exit, before modules go)
+            weakref.finalize(self, os.close, descriptor)
 
-    def record(self, index: int) -> Record:
-        """The ``index``-th whole record of the bucket."""
-        if self._records is None:
-            self._records = pickle.loads(self._read())
-            self._data = None
-            if self._close is not None:
-                self._close()
-        return self._records[index]
-
-    def _read(self) -> bytes:
+    def read(self, offset: int, length: int) -> bytes:
+        at = self.start + offset
         if self._descriptor is None:
             assert self._data is not None
-            return self._data[self.start:]
-        length = os.fstat(self._descriptor).st_size - self.start
-        data = os.pread(self._descriptor, length, self.start)
+            return self._data[at:at + length]
+        data = os.pread(self._descriptor, length, at)
         if len(data) != length:
-            raise EOFError(f"record cache file cut short: {length} bytes wanted at {self.start}, {len(data)} read")
+            raise EOFError(f"record cache file cut short: {length} bytes wanted at {at}, {len(data)} read")
         return data
+
+
+Span = tuple[int, int]
+"""Where a whole record's pickle is among its bucket's (``WholeRecords``): offset, length."""
 
 
 class StoredRecord:
     """A record whose ``SUMMARY`` values are at hand and whose other parts are unpickled when first read."""
 
-    def __init__(self, record_class: type[Record], summary: dict[str, Any], pickled: Union[bytes, int, None],
+    def __init__(self, record_class: type[Record], summary: dict[str, Any], pickled: Union[bytes, Span, None],
                  record: Record | None = None, source: WholeRecords | None = None):
-        """``pickled``: the whole record's pickle, or its index among ``source``'s."""
+        """``pickled``: the whole record's pickle, or where ``source`` has it."""
         self.__dict__.update(summary)
         self._record_class = record_class
         self._pickled = pickled
@@ -101,12 +90,19 @@ class StoredRecord:
 
     @staticmethod
     def whole_pickle(record: "Record | StoredRecord") -> bytes:
-        """The whole record, pickled on its own."""
+        """The whole record, pickled (as the cache keeps it)."""
         if isinstance(record, StoredRecord):
-            if record._record is None and isinstance(record._pickled, bytes):
-                return record._pickled
-            record = record.record
+            if record._record is None:
+                return record._read_pickle()
+            record = record._record
         return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _read_pickle(self) -> bytes:
+        if isinstance(self._pickled, tuple):
+            assert self._source is not None
+            return self._source.read(*self._pickled)
+        assert self._pickled is not None
+        return self._pickled
 
     @staticmethod
     def whole(record: "Record | StoredRecord") -> Record:
@@ -121,12 +117,7 @@ class StoredRecord:
     def record(self) -> Record:
         """The whole record (unpickled now if it was not yet)."""
         if self._record is None:
-            if isinstance(self._pickled, int):
-                assert self._source is not None
-                self._record = self._source.record(self._pickled)
-            else:
-                assert self._pickled is not None
-                self._record = pickle.loads(self._pickled)
+            self._record = pickle.loads(self._read_pickle())
             self._pickled = self._source = None  # the record holds it all now
         return self._record
 
