@@ -189,7 +189,7 @@ def test_a_cached_record_reads_as_its_record(tmp_path):
 
 
 def test_records_sharing_a_bucket_each_read_as_their_own(tmp_path):
-    """A bucket's whole records are pickled together; each stored record reads back its own, in
+    """Many records to a cache bucket: each stored record reads back its own whole record, in
     whatever order they are read, from the cache file (a later load) as from a worker's bytes."""
     from collections import Counter
 
