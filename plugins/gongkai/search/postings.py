@@ -16,6 +16,7 @@ it touches.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -235,6 +236,9 @@ def join_blocks(parts: list[tuple[AnalyzedBlock, list[int]]]) -> AnalyzedBlock:
                          np.concatenate(lengths).astype(np.int32))
 
 
+PLACING_THREADS = 2
+"""Threads that put the merged rows in place (``merge_blocks``): a clean build's merge has the cores to itself."""
+
 def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tuple[str, ...], doc_count: int) -> Postings:
     """The postings of blocks given with their documents' numbers (ascending within and across blocks),
     sorted by term text, document, field.
@@ -282,20 +286,32 @@ def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tup
     cursor = starts[:-1].copy()
     tf_type = np.result_type(*[b[3].dtype for b in batches]) if batches else np.uint16
     doc, field, tf = (np.empty(int(starts[-1]), dtype=t) for t in (np.int32, np.int8, tf_type))
-    for i, numbers in enumerate(batch_terms):
-        _, local, doc_field, frequency = batches[i]
-        batches[i] = None  # freed as soon as placed
+
+    def place(local: np.ndarray, doc_field: np.ndarray, frequency: np.ndarray, at: np.ndarray, sizes: np.ndarray) -> None:
+        """Put one batch's rows in place: each of its terms' rows from ``at`` on."""
         if len(local) > 1 and not (local[1:] >= local[:-1]).all():
             order = np.argsort(local, kind="stable")  # by term; (document, field) order kept
             local, doc_field, frequency = local[order], doc_field[order], frequency[order]
         # The rows are grouped by term now (``analyze_block`` makes them so: no sort), each group in
-        # (document, field) order: a group goes whole to its term's cursor, the batch's terms being distinct.
-        sizes = np.bincount(local, minlength=len(numbers))
-        where = (cursor[numbers] - (np.cumsum(sizes) - sizes))[local] + np.arange(len(local))
-        cursor[numbers] += sizes
+        # (document, field) order: a group goes whole to its term's place, the batch's terms being distinct.
+        where = (at - (np.cumsum(sizes) - sizes))[local] + np.arange(len(local))
         doc[where] = doc_field >> 2
         field[where] = doc_field & 3
         tf[where] = frequency
+
+    # Where each batch's rows go is worked out in order here; the rows are put there by threads (numpy lets
+    # go of the GIL while it scatters): the merge runs alone once the last block is in, on one core otherwise.
+    with ThreadPoolExecutor(PLACING_THREADS) as threads:
+        placing = []
+        for i, numbers in enumerate(batch_terms):
+            _, local, doc_field, frequency = batches[i]
+            batches[i] = None  # freed as soon as placed
+            sizes = np.bincount(local, minlength=len(numbers))
+            placing.append(threads.submit(place, local, doc_field, frequency, cursor[numbers], sizes))
+            cursor[numbers] += sizes
+            del local, doc_field, frequency
+        for placed in placing:
+            placed.result()
     return Postings(doc_count=doc_count, fields=fields, terms=terms, starts=starts, lengths=lengths, columns=Columns([doc, field, tf]))
 
 
