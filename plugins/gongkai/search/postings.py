@@ -16,7 +16,8 @@ it touches.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Iterator
@@ -302,10 +303,12 @@ def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tup
     # Where each batch's rows go is worked out in order here; the rows are put there by threads (numpy lets
     # go of the GIL while it scatters): the merge runs alone once the last block is in, on one core otherwise.
     with ThreadPoolExecutor(PLACING_THREADS) as threads:
-        placing = []
+        placing: deque[Future] = deque()
         for i, numbers in enumerate(batch_terms):
             _, local, doc_field, frequency = batches[i]
             batches[i] = None  # freed as soon as placed
+            if len(placing) > 2 * PLACING_THREADS:  # (a few batches ahead: the rest are freed as they are placed)
+                placing.popleft().result()
             sizes = np.bincount(local, minlength=len(numbers))
             placing.append(threads.submit(place, local, doc_field, frequency, cursor[numbers], sizes))
             cursor[numbers] += sizes
