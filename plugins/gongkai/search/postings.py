@@ -240,6 +240,7 @@ def join_blocks(parts: list[tuple[AnalyzedBlock, list[int]]]) -> AnalyzedBlock:
 PLACING_THREADS = 2
 """Threads that put the merged rows in place (``merge_blocks``): a clean build's merge has the cores to itself."""
 
+
 def merge_blocks(blocks: Iterable[tuple[AnalyzedBlock, np.ndarray]], fields: tuple[str, ...], doc_count: int) -> Postings:
     """The postings of blocks given with their documents' numbers (ascending within and across blocks),
     sorted by term text, document, field.
