@@ -30,7 +30,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .datasets import CACHE, ROOT, DataSet, _digest, prune
+from .datasets import CACHE, DataSet, _digest, plugins_importable, prune
 
 KIND_TITLES = {"case": "问责案例", "disclosure": "党务政务公开", "report": "述职述廉"}
 
@@ -157,7 +157,7 @@ def pelican_command(site: Path, output: Path) -> list[str]:
 
 
 def _public_records(data: Path):
-    sys.path.insert(0, str(ROOT / "plugins"))
+    plugins_importable()
     from gongkai.catalog import load_catalog
     from gongkai.facets import year_of
     from gongkai.fields import CHINA_TIME

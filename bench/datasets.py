@@ -27,6 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "bench"
 GENERATOR = ROOT / "plugins" / "gongkai" / "synthetic.py"
 VOCAB = ROOT / "data" / "vocab"
+
+
+def plugins_importable() -> None:
+    """Let this process import ``gongkai`` from the working tree's ``plugins/`` (once)."""
+    if str(ROOT / "plugins") not in sys.path:
+        sys.path.insert(0, str(ROOT / "plugins"))
 RECORD_FOLDERS = ("cases", "disclosures", "reports")
 
 
@@ -63,7 +69,7 @@ def dataset(count: int, seed: int) -> DataSet:
     path = CACHE / key
     if path.is_dir():
         return DataSet(count, seed, key, path, None)
-    sys.path.insert(0, str(ROOT / "plugins"))
+    plugins_importable()
     from gongkai.synthetic import generate
 
     partial = CACHE / f".{key}.partial"

@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from .datasets import CACHE, ROOT, dataset, edit_title, working_copy
+from .datasets import CACHE, ROOT, dataset, edit_title, plugins_importable, working_copy
 from .run import SOURCE_DATE_EPOCH
 
 RESULTS = ROOT / "bench-results"
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if work.exists():
         shutil.rmtree(work)
     os.environ["GONGKAI_CACHE"] = str(work / "build-cache")
-    sys.path.insert(0, str(ROOT / "plugins"))
+    plugins_importable()
     from gongkai.build import build_site as build
     from gongkai.buildcache import default_cache_dir
 

@@ -58,7 +58,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import anchors
-from .datasets import CACHE, ROOT, DataSet, add_record, dataset, delete_record, edit_title, working_copy
+from .datasets import CACHE, ROOT, DataSet, add_record, dataset, delete_record, edit_title, plugins_importable, working_copy
 from .measure import (TRASH_PREFIX, CommandFailed, Sample, Series, empty_trash, fresh_dir, gnu_time_available,
                       measure, remove_now, set_aside, settle, warm)
 
@@ -147,8 +147,7 @@ def _invoke(*args: str) -> list[str]:
 def _clean(*paths: Path) -> None:
     """Move aside each path and what a build leaves beside it (``build.beside_output``: a whoosh index
     left there, say, is updated in place by the next build, not written whole)."""
-    if str(ROOT / "plugins") not in sys.path:
-        sys.path.insert(0, str(ROOT / "plugins"))
+    plugins_importable()
     from gongkai.build import beside_output
 
     for path in paths:
