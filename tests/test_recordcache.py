@@ -189,8 +189,9 @@ def test_a_cached_record_reads_as_its_record(tmp_path):
 
 
 def test_records_sharing_a_bucket_each_read_as_their_own(tmp_path):
-    """Many records to a cache bucket: each stored record reads back its own whole record, in
-    whatever order they are read, from the cache file (a later load) as from a worker's bytes."""
+    """Many records to a cache bucket: each record a later load takes from the cache files reads
+    back as its own file says, in whatever order they are read. (Loaded in this process: 200 files
+    are below the workers' threshold; ``test_workers_fill_the_same_cache`` covers the workers' bytes.)"""
     from collections import Counter
 
     from gongkai.recordcache import bucket_of
