@@ -14,6 +14,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -190,7 +191,7 @@ def test_an_edit_rewrites_only_what_it_touches(tmp_path):
 
 def test_analysis_shared_with_forked_workers_makes_the_same_index(tmp_path, monkeypatch):
     """A clean build of many records analyzes blocks of them in forked workers beside its own
-    (``workers.made_in_order``); the static index, the document files and the whoosh index's
+    (``workers.made_in_order``: each claims the next block when it is free); the static index, the document files and the whoosh index's
     hits are those of an analysis made in one process."""
     data = new_data_dir(tmp_path / "data")
     topics = ["交通運輸安全", "应急管理值班", "生态环境保护", "住房公积金", "教育经费使用", "水利工程建设", "Ｇ２０２４号"]
@@ -209,14 +210,15 @@ def test_analysis_shared_with_forked_workers_makes_the_same_index(tmp_path, monk
     def noted(texts):
         with analyzers.open("a") as file:
             file.write(f"{os.getpid()}\n")
+        time.sleep(0.02)  # (a block of two documents is made faster than a worker starts)
         return analyze(texts)
 
     monkeypatch.setattr(corpus_module, "analyze_block", noted)
     build(data, tmp_path / "shared")
     processes = analyzers.read_text().split()
     assert len(processes) == 12
-    if available_cores() > 1:
-        assert processes.count(str(os.getpid())) == 6 and len(set(processes)) == 2
+    if available_cores() > 1:  # each process claims the next block when it is free: both made some
+        assert str(os.getpid()) in processes and len(set(processes)) == 2
     assert _static_files(tmp_path / "shared") == _static_files(tmp_path / "one")
     # the workers also wrote their blocks' document files; the build took them over as its own
     keys = [json.loads((tmp_path / out / MANIFEST).read_text(encoding="utf-8"))["keys"] for out in ("shared", "one")]
@@ -224,6 +226,34 @@ def test_analysis_shared_with_forked_workers_makes_the_same_index(tmp_path, monk
     for query in ("交通运输", "問題通報", "g2024", "整改"):
         ours, theirs = search(tmp_path / "shared", query, limit=None), search(tmp_path / "one", query, limit=None)
         assert [(h.n, h.score) for h in ours.hits] == [(h.n, h.score) for h in theirs.hits]
+
+
+def test_a_forked_analysis_worker_failing_fails_the_build(tmp_path, monkeypatch):
+    """A block that a forked worker fails to analyze stops the build with the worker's error, and the
+    output that was there stays as it was."""
+    data, output = new_data_dir(tmp_path / "data"), tmp_path / "out"
+    for i in range(6):
+        write_record(data, "case", case_record(f"t-fail-{i}", title=f"问题通报{i}"))
+    build(data, output)
+    before = {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    monkeypatch.setattr("gongkai.search.corpus.ANALYZE_DOCS", 1)
+    monkeypatch.setattr("gongkai.search.corpus.PARALLEL_BLOCKS", 2)
+    import gongkai.search.corpus as corpus_module
+
+    analyze, parent = corpus_module.analyze_block, os.getpid()
+
+    def failing_in_workers(texts):
+        time.sleep(0.02)  # (so that the worker claims a block before this process has made them all)
+        if os.getpid() != parent:
+            raise ValueError("工作进程分析出错")
+        return analyze(texts)
+
+    monkeypatch.setattr(corpus_module, "analyze_block", failing_in_workers)
+    write_record(data, "case", case_record("t-fail-0", title="改过的标题"))
+    if available_cores() > 1:
+        with pytest.raises(RuntimeError, match="工作进程分析出错"):
+            build(data, output)
+    assert {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.parametrize("fold_documents", [64, 1])

@@ -188,7 +188,9 @@ def _analyze_all(site: Site, records: list[Record], numbers: list[int], made_fro
 
     def blocks():
         parallel = count >= PARALLEL_BLOCKS
-        for k, (part_docs, analyzed) in enumerate(made_in_order(block, count, site.output) if parallel else map(block, range(count))):
+        scratch = site.setting("GONGKAI_SCRATCH_PATH")  # (where the workers leave their blocks for this process)
+        made_blocks = made_in_order(block, count, site.output, scratch=scratch) if parallel else map(block, range(count))
+        for k, (part_docs, analyzed) in enumerate(made_blocks):
             docs.extend(part_docs)
             yield analyzed, numbers[k * ANALYZE_DOCS:(k + 1) * ANALYZE_DOCS]
 
