@@ -8,6 +8,8 @@ second catalog is the one a load without cache would give.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -154,12 +156,30 @@ def test_workers_fill_the_same_cache(tmp_path, monkeypatch, parsed):
     monkeypatch.setattr(catalog_module, "PARALLEL_THRESHOLD", 1)
     cold = load_catalog(data, workers=2, cache_dir=cache)
     _same(cold, data)
+    assert not list(cache.rglob("*.tmp")), "a bucket the workers staged was left beside the cache"
     write_record(data, "case", case_record("t-case-12", title="江中市交通局原局长张某被免职"))
     parsed.clear()  # (what the workers parsed was counted in their own processes)
     warm = load_catalog(data, workers=1, cache_dir=cache)
     assert parsed == ["t-case-12.yaml"], "the cache the workers wrote was not used"
     assert warm.by_id["t-case-12"].record.title == "江中市交通局原局长张某被免职"
     _same(warm, data)
+
+
+def test_temporary_bucket_files_of_ended_processes_are_removed(tmp_path):
+    """A build killed while it or its workers wrote buckets leaves their temporary files; the next
+    load removes those of processes that have ended, not one that a running build is writing."""
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    write_record(data, "case", case_record("t-case-1"))
+    load_catalog(data, cache_dir=cache)
+    folder = next(cache.glob("records-*"))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    left = folder / f"00.pickle.{ended.pid}.tmp"
+    left.write_bytes(b"torn")
+    being_written = folder / f"01.pickle.{os.getpid()}.tmp"
+    being_written.write_bytes(b"half")
+    _same(load_catalog(data, cache_dir=cache), data)
+    assert not left.exists() and being_written.exists()
 
 
 # --- records come back from the cache as StoredRecords --------------------------------

@@ -215,6 +215,8 @@ _worker_vocab: Vocabularies | None = None
 _worker_salt = ""
 _worker_bodies: FragmentStore | None = None
 """The body store the load workers add to (inherited when they are forked; spawned, they send bodies back)."""
+_worker_cache: RecordCache | None = None
+"""The record cache the load workers stage their buckets in (inherited when forked; spawned, they send them)."""
 
 
 def _init_worker(vocab: Vocabularies, salt: str) -> None:
@@ -273,10 +275,11 @@ def _derived(vocab: Vocabularies) -> Callable[[Record], dict[str, Any]]:
     return lambda record: {FACET_KEYS: facet_keys(record, vocab, regions)} if record.published is not None else {}
 
 
-def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Problem], dict[str, bytes], dict[str, Any]]:
-    """A bucket's entries, pickled here once (the parent writes these bytes to the cache as they are),
-    and their records' bodies rendered by file digest (a build needs them next, and the records are at
-    hand): as HTML, or added to ``_worker_bodies`` and given as where they are there (``made_here``)."""
+def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes | str, list[Problem], dict[str, bytes], dict[str, Any]]:
+    """A bucket's entries, pickled here once (the bytes the cache keeps: staged in ``_worker_cache``,
+    and then their file's path given instead, see ``RecordCache.stage``), and their records' bodies
+    rendered by file digest (a build needs them next, and the records are at hand): as HTML, or added
+    to ``_worker_bodies`` and given as where they are there (``made_here``)."""
     from .bodies import body_bytes  # here: every `invoke` command imports this module, and only builds need Markdown
 
     assert _worker_vocab is not None
@@ -287,7 +290,10 @@ def _entries_in_worker(files: list[tuple[str, str]]) -> tuple[bytes, list[Proble
         for digest, html in bodies.items():
             _worker_bodies.add(digest, [html])
         bodies, kept = {}, _worker_bodies.made_here(bodies)
-    return encode(_worker_salt, entries, _derived(_worker_vocab)), problems, bodies, kept
+    data = encode(_worker_salt, entries, _derived(_worker_vocab))
+    if _worker_cache is not None and files:  # (a job is one bucket's files)
+        return _worker_cache.stage(bucket_of(files[0][0]), data), problems, bodies, kept
+    return data, problems, bodies, kept
 
 
 def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, RecordIdentity], list[Problem]]:
@@ -298,16 +304,18 @@ def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, Recor
 
 
 def _in_workers(job: Callable[[list[tuple[str, str]]], Any], batches: list[list[tuple[str, str]]],
-                vocab: Vocabularies, salt: str, workers: int, bodies: FragmentStore | None = None) -> Iterator[Any]:
+                vocab: Vocabularies, salt: str, workers: int, bodies: FragmentStore | None = None,
+                cache: RecordCache | None = None) -> Iterator[Any]:
     """``job`` over each batch on ``workers`` processes, results in the batches' order."""
-    global _worker_bodies
+    global _worker_bodies, _worker_cache
     build_models()  # once here, not in each worker; the build's later workers inherit them too
-    _worker_bodies = bodies  # (a global: the workers inherit it when forked, and a store is not for pickling)
+    # (globals: the workers inherit them when forked, and a store is not for pickling)
+    _worker_bodies, _worker_cache = bodies, cache
     try:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(vocab, salt)) as pool:
             yield from pool.map(job, batches)
     finally:
-        _worker_bodies = None
+        _worker_bodies = _worker_cache = None
 
 
 def _parallel(files_count: int, workers: int | None) -> int:
@@ -507,10 +515,17 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
         from .bodies import body_store as store_in  # (as in _entries_in_worker: builds only need it)
 
         body_store = store_in(cache_dir)
+    if cache is not None:
+        cache.remove_stale_staged()
     if parallel:
-        def from_workers() -> Iterator[tuple[bytes, Entries, list[Problem]]]:
+        def from_workers() -> Iterator[tuple[bytes, str | None, Entries, list[Problem]]]:
             for data, found, rendered, kept in _in_workers(_entries_in_worker, list(to_load.values()), vocab, salt, parallel,
-                                                           body_store):
+                                                           body_store, cache):
+                staged = None
+                if isinstance(data, str):  # (staged in the cache by the worker: ``RecordCache.stage``)
+                    staged = data
+                    with open(staged, "rb") as file:
+                        data = file.read()
                 bodies.update(rendered)
                 if kept:
                     assert body_store is not None
@@ -523,20 +538,25 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
                     stored = item.record
                     object.__setattr__(item, "record", StoredRecord.whole(stored))
                     object.__setattr__(item, "facet_keys", stored.__dict__.get(FACET_KEYS))
-                yield data, whole, found
+                yield data, staged, whole, found
 
         loaded = from_workers()
     else:
-        loaded = ((None, *_load_files(stale, vocab)) for stale in to_load.values())
+        loaded = ((None, None, *_load_files(stale, vocab)) for stale in to_load.values())
     try:
-        for (bucket, stale), (data, new, found) in zip(to_load.items(), loaded):
+        for (bucket, stale), (data, staged, new, found) in zip(to_load.items(), loaded):
             problems += found
             entries.update(new)
             if cache is None:
                 continue
             if data is None or len(stale) < len(bucketed[bucket]):  # merged with reused entries
-                data = encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries}, derived)
-            cache.save(bucket, data)
+                if staged is not None:
+                    os.unlink(staged)
+                cache.save(bucket, encode(salt, {path: entries[path] for path, _ in bucketed[bucket] if path in entries}, derived))
+            elif staged is not None:
+                cache.put_in_place(bucket, staged)
+            else:
+                cache.save(bucket, data)
     except BaseException:
         if body_store is not None:
             body_store.close()
