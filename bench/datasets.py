@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "bench"
 GENERATOR = ROOT / "plugins" / "gongkai" / "synthetic.py"
 VOCAB = ROOT / "data" / "vocab"
+RECORD_FOLDERS = ("cases", "disclosures", "reports")
 
 
 def plugins_importable() -> None:
     """Let this process import ``gongkai`` from the working tree's ``plugins/`` (once)."""
     if str(ROOT / "plugins") not in sys.path:
         sys.path.insert(0, str(ROOT / "plugins"))
-RECORD_FOLDERS = ("cases", "disclosures", "reports")
 
 
 def _digest(paths: list[Path]) -> str:
