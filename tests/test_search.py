@@ -228,6 +228,30 @@ def test_analysis_shared_with_forked_workers_makes_the_same_index(tmp_path, monk
         assert [(h.n, h.score) for h in ours.hits] == [(h.n, h.score) for h in theirs.hits]
 
 
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_results_made_in_order_come_over_in_files_that_leave_nothing_behind(tmp_path, monkeypatch, in_memory):
+    """``workers.made_in_order`` gives every result in order, whichever process made it. A worker hands
+    each result over in a file without a name (in memory, or, on a system without files in memory, one
+    unlinked at once in the scratch folder), so a build, even a killed one, leaves nothing there."""
+    from gongkai import workers
+    from gongkai.output import OutputTree
+
+    if not in_memory:
+        monkeypatch.delattr(workers.os, "memfd_create")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    def make(index):
+        time.sleep(0.01)  # (so that both processes claim some)
+        return {"index": index, "by": os.getpid(), "text": "块" * (index * 5000)}
+
+    results = list(workers.made_in_order(make, 12, OutputTree(tmp_path / "out"), workers=2, scratch=str(scratch)))
+    assert [(r["index"], r["text"]) for r in results] == [(i, "块" * (i * 5000)) for i in range(12)]
+    if available_cores() > 1:
+        assert len({r["by"] for r in results}) == 2, "a forked worker made some of them"
+    assert list(scratch.iterdir()) == []
+
+
 def test_a_forked_analysis_worker_failing_fails_the_build(tmp_path, monkeypatch):
     """A block that a forked worker fails to analyze stops the build with the worker's error, and the
     output that was there stays as it was."""

@@ -46,7 +46,7 @@ from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_ord
 from .records import RECORD_TYPES, Record
 from .site import Site
 from .vocabulary import Vocabularies
-from .workers import ForkedWork
+from .workers import ForkedWork, anonymous_file, share_count
 
 LIST_SEPARATOR = "|"
 ESCAPE = "\\"
@@ -277,13 +277,14 @@ SERIALISE_BATCH = 500
 
 class Runs:
     """What one forked worker serialised of a contiguous run of the records, as the files it will be in:
-    the run's records.json lines joined, and each kind's CSV lines, each in a file of its own (in
-    ``folder``), for the parent to copy into the joined files in the kernel (``_write_joined``) instead
-    of reading 20,000 fragments back one by one (0.6-0.9 s in which the workers' cores sat idle)."""
+    the run's records.json lines joined, and each kind's CSV lines, each in an ``anonymous_file`` this
+    process made before forking (``folder``: where, without files in memory), for it to copy into the
+    joined files in the kernel (``_write_joined``) instead of reading 20,000 fragments back one by one
+    (0.6-0.9 s in which the workers' cores sat idle). ``close`` them once joined."""
 
-    def __init__(self, folder: str, share: int):
-        self.paths = {part: os.path.join(folder, f"open-data-{share}-{part}") for part in ("json", *KINDS)}
-        self.lengths = dict.fromkeys(self.paths, 0)
+    def __init__(self, share: int, folder: str | None = None):
+        self.files = {part: anonymous_file(f"open-data-{share}-{part}", folder) for part in ("json", *KINDS)}
+        self.lengths = dict.fromkeys(self.files, 0)
 
     def append(self, json_lines: list[bytes], csv_lines: dict[str, list[bytes]]) -> None:
         """Add a batch's lines (in the records' order) to the run's files."""
@@ -292,14 +293,18 @@ class Runs:
             json_chunk = b",\n" + json_chunk
         chunks = {"json": json_chunk, **{kind: b"".join(lines) for kind, lines in csv_lines.items()}}
         for part, chunk in chunks.items():
-            if chunk:
-                with open(self.paths[part], "ab") as out:
-                    out.write(chunk)
-                self.lengths[part] += len(chunk)
+            written = 0
+            while written < len(chunk):
+                written += os.pwrite(self.files[part], memoryview(chunk)[written:], self.lengths[part] + written)
+            self.lengths[part] += len(chunk)
 
     def ranges(self, part: str) -> list[CopiedRange]:
         """The run's bytes of ``part`` ("json" or a kind), as a range of its file (none when empty)."""
-        return [CopiedRange(self.paths[part], 0, self.lengths[part])] if self.lengths[part] else []
+        return [CopiedRange(self.files[part], 0, self.lengths[part])] if self.lengths[part] else []
+
+    def close(self) -> None:
+        for descriptor in self.files.values():
+            os.close(descriptor)
 
 
 def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: list[str], runs: Runs | None = None) -> None:
@@ -334,27 +339,43 @@ def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys
     """``_serialise`` on every core when there are many records; what the workers made is taken over here.
 
     Each worker share is a contiguous run of ``records``. When these are all the joined files'
-    records (``whole``) and the build has a scratch folder, each worker also keeps its run's lines
-    in files (``Runs``); those are returned in order: joined, they are the joined files' bytes."""
-    if len(records) < PARALLEL_THRESHOLD:
+    records (``whole``), each worker also keeps its run's lines (``Runs``); those are returned in
+    order: joined, they are the joined files' bytes (``close_runs`` them after)."""
+    shares = share_count(SHARES_PER_WORKER)
+    if len(records) < PARALLEL_THRESHOLD or shares < 2:
         _serialise(site, store, records, keys)
         return None
-    scratch = site.setting("GONGKAI_SCRATCH_PATH") if whole else None
-    made: list[Runs | None] = []
+    scratch = site.setting("GONGKAI_SCRATCH_PATH")
+    runs: list[Runs] = []
+    try:
+        if whole:  # (made here: the workers' files are this process's to copy from)
+            runs = [Runs(share, scratch) for share in range(shares)]
 
-    def share_work(share: int, shares: int) -> tuple[Runs | None, dict]:
-        run = slice(share * len(records) // shares, (share + 1) * len(records) // shares)
-        runs = Runs(scratch, share) if scratch and shares > 1 else None  # (one share: this process, nothing to hand over)
-        _serialise(site, store, records[run], keys[run], runs)
-        return runs, store.made_here(keys[run])
+        def share_work(share: int, shares: int) -> tuple[dict[str, int] | None, dict]:
+            run = slice(share * len(records) // shares, (share + 1) * len(records) // shares)
+            mine = runs[share] if runs else None
+            _serialise(site, store, records[run], keys[run], mine)
+            return mine and mine.lengths, store.made_here(keys[run])
 
-    def adopt(result: tuple[Runs | None, dict]) -> None:  # (called in the shares' order)
-        runs, entries = result
-        made.append(runs)
-        store.adopt(entries)
+        made: list[dict[str, int] | None] = []
 
-    ForkedWork(site, share_work, shares_per_worker=SHARES_PER_WORKER, adopt=adopt).finish()
-    return made if made and None not in made else None
+        def adopt(result: tuple[dict[str, int] | None, dict]) -> None:  # (called in the shares' order)
+            lengths, entries = result
+            made.append(lengths)
+            store.adopt(entries)
+
+        ForkedWork(site, share_work, shares_per_worker=SHARES_PER_WORKER, adopt=adopt).finish()
+        for run, lengths in zip(runs, made):
+            run.lengths = lengths or run.lengths
+    except BaseException:
+        close_runs(runs)
+        raise
+    return runs or None
+
+
+def close_runs(runs: list[Runs] | None) -> None:
+    for run in runs or ():
+        run.close()
 
 
 def write_exports(site: Site) -> None:
@@ -377,17 +398,24 @@ def write_exports(site: Site) -> None:
 
 
 def _write_files(site: Site, store: FragmentStore) -> None:
-    urls = site.urls
     records = site.publication.records
     keys = [site.fingerprints.of_record(record) for record in records]  # the record's file digest: cheap
     missing = [number for number, key in enumerate(keys) if not store.keep(key)]
     runs = _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing],
                           whole=len(missing) == len(keys))
-    made = set(missing)
-    of_record = site.fingerprints.of_record
-    _write_record_files(site, [record for number, record in enumerate(records) if number not in made],
-                        lambda record: store.part(of_record(record), JSON_LINE))
+    try:
+        made, of_record = set(missing), site.fingerprints.of_record
+        _write_record_files(site, [record for number, record in enumerate(records) if number not in made],
+                            lambda record: store.part(of_record(record), JSON_LINE))
+        _write_data_files(site, store, records, keys, runs)
+    finally:
+        close_runs(runs)
 
+
+def _write_data_files(site: Site, store: FragmentStore, records: list[Record], keys: list[str],
+                      runs: list[Runs] | None) -> None:
+    """records.json and the CSVs, joined from the records' fragments (or ``runs``), and schema.json."""
+    urls = site.urls
     head = {
         "license": str(site.setting("GONGKAI_LICENSE", "")),
         "schema": urls.absolute(urls.data("schema.json")),

@@ -57,7 +57,8 @@ class UnsafePath(ValueError):
 class CopiedRange:
     """Bytes of an existing file, copied into a new file by the kernel (not read into this process)."""
 
-    file: str
+    file: str | int
+    """The file's path, or a descriptor open on it (which its owner closes)."""
     offset: int
     length: int
 
@@ -68,7 +69,8 @@ WrittenApart = tuple[dict[str, str], set[str], int]
 """What a worker's copy of an ``OutputTree`` wrote: its files' keys, their names, how many it reused."""
 T = TypeVar("T")
 COPY_UNSUPPORTED = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
-"""Why ``copy_file_range`` may refuse two files (another file system, an old kernel): then they go through here."""
+"""Why ``copy_file_range`` may refuse two files (another file system, an old kernel): then ``sendfile``,
+or, failing that too, through here."""
 
 
 def _write_all(descriptor: int, data: bytes | bytearray) -> None:
@@ -79,12 +81,16 @@ def _write_all(descriptor: int, data: bytes | bytearray) -> None:
 
 def _copy_range(source: int, target: int, offset: int, length: int) -> None:
     """Append ``length`` bytes of ``source`` from ``offset`` to ``target`` (in the kernel when it can)."""
+    copy = os.copy_file_range
     while length:
         try:
-            copied = os.copy_file_range(source, target, length, offset)
+            copied = copy(source, target, length, offset)
         except OSError as error:
             if error.errno not in COPY_UNSUPPORTED:
                 raise
+            if copy is os.copy_file_range:  # (a file in memory to one on disk: sendfile copies it in the kernel)
+                copy = _send_range
+                continue
             chunk = os.pread(source, min(length, 1 << 24), offset)
             _write_all(target, chunk)
             copied = len(chunk)
@@ -92,6 +98,10 @@ def _copy_range(source: int, target: int, offset: int, length: int) -> None:
             raise OSError(errno.EIO, "a file to copy from is shorter than expected")
         offset += copied
         length -= copied
+
+
+def _send_range(source: int, target: int, length: int, offset: int) -> int:
+    return os.sendfile(target, source, offset, length)
 
 
 def _open_for_writing(target: str) -> tuple[int, bool]:
@@ -274,7 +284,8 @@ class OutputTree:
         """
         pieces = [data] if isinstance(data, (bytes, bytearray)) else data
         # Sources are opened first: one may be the recycled file this one replaces.
-        sources = {piece.file: os.open(piece.file, os.O_RDONLY) for piece in pieces if isinstance(piece, CopiedRange)}
+        sources = {piece.file: os.open(piece.file, os.O_RDONLY) for piece in pieces
+                   if isinstance(piece, CopiedRange) and isinstance(piece.file, str)}
         try:
             target = self._target(path)
             self._folder_for(target)
@@ -282,7 +293,8 @@ class OutputTree:
             try:
                 for piece in pieces:
                     if isinstance(piece, CopiedRange):
-                        _copy_range(sources[piece.file], descriptor, piece.offset, piece.length)
+                        source = piece.file if isinstance(piece.file, int) else sources[piece.file]
+                        _copy_range(source, descriptor, piece.offset, piece.length)
                     else:
                         _write_all(descriptor, piece)
                 if written_over:
