@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
 import json
 import subprocess
 import sys
@@ -351,6 +353,9 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     if available_cores() > 1:  # the workers' runs of lines, copied in the kernel: records.json and each CSV
         assert len(runs_joined) == 4 and min(runs_joined) > 1, runs_joined
         assert not rendered, "the load workers rendered every body and kept it in the body store"
+        joined = {os.stat(tmp_path / "out" / "data" / name).st_ino for name in ("records.json", "cases.csv", "reports.csv")}
+        segments = {path.stat().st_ino for path in (tmp_path / "cache").glob("open-data-*.segment")}
+        assert joined <= segments, "the joined files are the fragment store's segments, not a second copy of its lines"
     build(data, tmp_path / "serial", siteurl=SITEURL)  # 7 records: serialised in this process, joined from fragments
     serial = output_files(tmp_path / "serial")
     assert [p.relative_to(tmp_path / "serial") for p in serial] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]
@@ -379,6 +384,10 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
         assert [p.relative_to(tmp_path / name) for p in files] == [p.relative_to(tmp_path / "out") for p in output_files(tmp_path / "out")]
         for path in files:
             assert path.read_bytes() == (tmp_path / "out" / path.relative_to(tmp_path / name)).read_bytes(), (name, path)
+    shutil.rmtree(tmp_path / "out")  # a fresh output folder beside the kept cache: the stored fragments outlive it
+    cached_build(tmp_path / "fresh")
+    for path in output_files(tmp_path / "delete"):
+        assert path.read_bytes() == (tmp_path / "fresh" / path.relative_to(tmp_path / "delete")).read_bytes(), path
 
 
 def test_a_splice_is_the_join_whatever_changed(tmp_path, monkeypatch):
@@ -459,6 +468,47 @@ def test_fragment_store_keeps_what_a_build_used_and_trusts_nothing_else(tmp_path
     assert temporary.join(["x", "x"], 0, separator=b"\n") == b"X\nX"
     temporary.save()
     assert not temporary.folder.exists()
+
+
+@pytest.mark.parametrize("links", [True, False])
+def test_fragment_store_takes_over_joined_files_without_writing_their_bytes_again(tmp_path, monkeypatch, links):
+    """``adopt_joined``: the fragments of files joined elsewhere (a clean build's records.json and CSVs,
+    made from its workers' runs) become the store's, each file hard-linked into the store's folder
+    (copied where it cannot be linked). They read back, across builds, after the joined files were
+    replaced and removed, and a later edit's fragments mix with them as any others."""
+    from gongkai.fragments import FragmentStore
+
+    if not links:
+        def refused(*args, **kwargs):
+            raise OSError(18, "Invalid cross-device link")
+
+        monkeypatch.setattr("gongkai.fragments.os.link", refused)
+    out = tmp_path / "out"
+    out.mkdir()
+    fragments = {"a": (b'{"id":"a"}', b"a,1\r\n"), "b": (b'{"id":"\u4e59"}', b""), "c": (b"{}", b"c,3\r\n")}
+    json_file, csv_file = out / "records.json", out / "cases.csv"
+    json_file.write_bytes(b"[\n" + b",\n".join(f[0] for f in fragments.values()) + b"\n]")
+    csv_file.write_bytes(b"id,n\r\n" + b"".join(f[1] for f in fragments.values()))
+    store = FragmentStore(tmp_path / "cache", "t", "salt")
+    store.adopt_joined([(str(json_file), 0, 2, b",\n", list(fragments)), (str(csv_file), 1, 6, b"", list(fragments))],
+                       {key: tuple(len(p) for p in parts) for key, parts in fragments.items()})
+    assert all(store.part(key, n) == parts[n] for key, parts in fragments.items() for n in (0, 1))
+    assert store.join(list("cab"), 0, b"<", b";", b">") == b'<{};{"id":"a"};{"id":"\u4e59"}>'
+    segments = sorted(os.stat(path).st_ino for path in (tmp_path / "cache").glob("t-*.segment"))
+    assert (segments == sorted(os.stat(path).st_ino for path in (json_file, csv_file))) is links
+    store.save()
+    (out / "new.csv").write_bytes(b"id,n\r\n")
+    (out / "new.csv").replace(csv_file)  # a file of the output is replaced (a new inode), never written in place
+    json_file.unlink()
+    csv_file.unlink()
+    again = FragmentStore(tmp_path / "cache", "t", "salt")
+    assert all(again.keep(key) for key in fragments)
+    again.add("b", [b'{"id":"b2"}', b"b,2\r\n"])  # an edit
+    assert again.join(list("abc"), 0, separator=b",") == b'{"id":"a"},{"id":"b2"},{}'
+    assert again.join(list("abc"), 1) == b"a,1\r\nb,2\r\nc,3\r\n"
+    again.save()
+    third = FragmentStore(tmp_path / "cache", "t", "salt")
+    assert third.keep("a") and third.part("a", 1) == b"a,1\r\n" and third.part("b", 0) == b'{"id":"b2"}'
 
 
 def test_fragment_store_over_many_builds_reads_back_and_stays_small_on_disk(tmp_path):

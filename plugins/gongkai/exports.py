@@ -26,7 +26,9 @@ files are joined from those bytes, so an edit serialises one record, and a
 rebuild copies the unchanged runs of lines from the live site's copy in the
 kernel (``FragmentStore.splice``). A clean build serialises on every core
 (forked workers, each a contiguous run of records), and the joined files are
-copied in the kernel from the runs the workers kept (``Runs``).
+copied in the kernel from the runs the workers kept in memory (``Runs``); those
+joined files then are the cache's fragments too, hard-linked into it
+(``FragmentStore.adopt_joined``), so a clean build writes each line once.
 """
 
 from __future__ import annotations
@@ -280,11 +282,15 @@ class Runs:
     the run's records.json lines joined, and each kind's CSV lines, each in an ``anonymous_file`` this
     process made before forking (``folder``: where, without files in memory), for it to copy into the
     joined files in the kernel (``_write_joined``) instead of reading 20,000 fragments back one by one
-    (0.6-0.9 s in which the workers' cores sat idle). ``close`` them once joined."""
+    (0.6-0.9 s in which the workers' cores sat idle). The joined files then become the fragment
+    store's (``FragmentStore.adopt_joined``): the lines are not written to the store as well.
+    ``close`` them once joined."""
 
     def __init__(self, share: int, folder: str | None = None):
         self.files = {part: anonymous_file(f"open-data-{share}-{part}", folder) for part in ("json", *KINDS)}
         self.lengths = dict.fromkeys(self.files, 0)
+        self.fragments: dict[str, tuple[int, int]] = {}
+        """Each record's fragment (by key): the lengths of its records.json line and its CSV row."""
 
     def append(self, json_lines: list[bytes], csv_lines: dict[str, list[bytes]]) -> None:
         """Add a batch's lines (in the records' order) to the run's files."""
@@ -309,7 +315,8 @@ class Runs:
 
 def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: list[str], runs: Runs | None = None) -> None:
     """Add each record's records.json line and CSV row to ``store`` under its key; write its own JSON file;
-    with ``runs``, also append the lines to its files, in the records' order."""
+    with ``runs``, append the lines to its files instead, in the records' order (the store takes over
+    the files they are joined into)."""
     schema = schema_of(site.publication.vocab)
     columns = {kind: csv_columns(kind, schema) for kind in KINDS}
     publisher, lines = Publisher(site), CsvLines()
@@ -321,7 +328,10 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
             json_line = json_lines[record.id] = _json_text(data).encode("utf-8")
             csv_line = lines.line(csv_row(data, columns[record.kind]))
             csv_lines[record.kind].append(csv_line)
-            store.add(key, (json_line, csv_line))
+            if runs is None:
+                store.add(key, (json_line, csv_line))
+            else:
+                runs.fragments[key] = (len(json_line), len(csv_line))
         _write_record_files(site, batch, lambda record: json_lines[record.id])
         if runs is not None:
             runs.append(list(json_lines.values()), csv_lines)
@@ -351,22 +361,23 @@ def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys
         if whole:  # (made here: the workers' files are this process's to copy from)
             runs = [Runs(share, scratch) for share in range(shares)]
 
-        def share_work(share: int, shares: int) -> tuple[dict[str, int] | None, dict]:
+        def share_work(share: int, shares: int) -> tuple[tuple[dict, dict] | None, dict]:
             run = slice(share * len(records) // shares, (share + 1) * len(records) // shares)
             mine = runs[share] if runs else None
             _serialise(site, store, records[run], keys[run], mine)
-            return mine and mine.lengths, store.made_here(keys[run])
+            return (mine.lengths, mine.fragments) if mine else None, {} if mine else store.made_here(keys[run])
 
-        made: list[dict[str, int] | None] = []
+        made: list[tuple[dict, dict] | None] = []
 
-        def adopt(result: tuple[dict[str, int] | None, dict]) -> None:  # (called in the shares' order)
+        def adopt(result: tuple[tuple[dict, dict] | None, dict]) -> None:  # (called in the shares' order)
             lengths, entries = result
             made.append(lengths)
             store.adopt(entries)
 
         ForkedWork(site, share_work, shares_per_worker=SHARES_PER_WORKER, adopt=adopt).finish()
         for run, lengths in zip(runs, made):
-            run.lengths = lengths or run.lengths
+            assert lengths is not None
+            run.lengths, run.fragments = lengths
     except BaseException:
         close_runs(runs)
         raise
@@ -421,27 +432,34 @@ def _write_data_files(site: Site, store: FragmentStore, records: list[Record], k
         "schema": urls.absolute(urls.data("schema.json")),
         "count": len(keys),
     }
-    # One record per line, so a change shows as a changed line.
-    _write_joined(site, store, urls.data("records.json"), keys, JSON_LINE,
-                  head=(_json_text(head)[:-1] + ',"records":[\n').encode("utf-8"), separator=b",\n",
-                  tail=(b"\n" if keys else b"") + b"]}\n", runs=runs and [r.ranges("json") for r in runs])
     schema = schema_of(site.publication.vocab)
     lines = CsvLines()
     by_kind: dict[str, list[str]] = {kind: [] for kind in KINDS}
     for record, key in zip(records, keys):
         by_kind[record.kind].append(key)
+    # (path, keys, part, head, separator, tail, the runs' part). One record per line in records.json,
+    # so a change shows as a changed line; the CSVs are UTF-8 with a BOM (Excel), a header of column
+    # names, one CRLF line per record.
+    joins = [(urls.data("records.json"), keys, JSON_LINE, (_json_text(head)[:-1] + ',"records":[\n').encode("utf-8"),
+              b",\n", (b"\n" if keys else b"") + b"]}\n", "json")]
     for kind in KINDS:
-        # UTF-8 with a BOM (Excel), a header of column names, one CRLF line per record.
         header = "\ufeff".encode("utf-8") + lines.line([c.name for c in csv_columns(kind, schema)])
-        _write_joined(site, store, urls.data(f"{kind}s.csv"), by_kind[kind], CSV_LINE, head=header,
-                      runs=runs and [r.ranges(kind) for r in runs])
+        joins.append((urls.data(f"{kind}s.csv"), by_kind[kind], CSV_LINE, header, b"", b"", kind))
+    file_keys = [_write_joined(site, store, path, keys_of, part, head_of, separator, tail, runs and [r.ranges(run_part) for r in runs])
+                 for path, keys_of, part, head_of, separator, tail, run_part in joins]
+    if runs:  # the fragments are in the joined files only
+        lengths = {key: parts for run in runs for key, parts in run.fragments.items()}
+        store.adopt_joined([(site.output.file_of(path), part, len(head_of), separator, keys_of)
+                            for path, keys_of, part, head_of, separator, _, _ in joins], lengths)
+    for file_key, (path, keys_of, part, head_of, separator, tail, _) in zip(file_keys, joins):
+        store.note_joined(path, file_key, keys_of, part, head_of, separator, tail)
     site.write_keyed(urls.data("schema.json"), lambda: dumps(schema))  # vocabularies are in the global key
 
 
 def _write_joined(site: Site, store: FragmentStore, path: str, keys: list[str], part: int,
                   head: bytes = b"", separator: bytes = b"", tail: bytes = b"",
-                  runs: list[list[CopiedRange]] | None = None) -> None:
-    """Write the file at ``path`` joined from the fragments at ``keys``, keyed by them.
+                  runs: list[list[CopiedRange]] | None = None) -> str:
+    """Write the file at ``path`` joined from the fragments at ``keys``, keyed by them; returns its key.
 
     When the live site's copy is the previous build's join, only the fragments
     that changed are read: the rest is copied from that copy in the kernel
@@ -456,7 +474,7 @@ def _write_joined(site: Site, store: FragmentStore, path: str, keys: list[str], 
         before = store.joined_before(path)
         source = site.output.previous_file(path, before.file_key) if before else None
         site.output.write_keyed(path, key, lambda: store.splice(keys, part, head, separator, tail, before, source))
-    store.note_joined(path, key, keys, part, head, separator, tail)
+    return key
 
 
 def _joined_runs(runs: list[list[CopiedRange]], head: bytes, separator: bytes, tail: bytes) -> Pieces:

@@ -5,15 +5,17 @@ serialised again from every record when one record changed: its pieces are
 cached by the record's digest, and the file is joined from them. Serialising
 20,000 records costs seconds; copying their cached bytes costs milliseconds.
 
-On disk (in the build cache folder) a store is an index (the entries, how
-many entries and bytes each segment holds of them, and each segment's size)
-and a few *segment* files. A build appends the fragments it makes to a new segment of its own and
-then replaces the index atomically (temporary file, rename), so a killed or
-concurrent build never leaves an index pointing at bytes that are not there:
-segments are never changed once written, only deleted when no index names
-them. When the segments hold more dead bytes than live ones, or too many
-segments have piled up, the live fragments are copied into one new segment.
-Nothing is held in memory but the index (key → where the bytes are).
+On disk (in the build cache folder) a store is an index (where each part of
+each fragment is, how many parts and bytes each segment holds of them, and
+each segment's size) and a few *segment* files. A build appends the fragments
+it makes to a new segment of its own, or takes over files already joined from
+them as segments (``adopt_joined``: a clean build's records.json and CSVs,
+hard-linked), and then replaces the index atomically (temporary file, rename),
+so a killed or concurrent build never leaves an index pointing at bytes that
+are not there: segments are never changed once written, only deleted when no
+index names them. When the segments hold more dead bytes than live ones, or
+too many segments have piled up, the live fragments are copied into one new
+segment. Nothing is held in memory but the index (key → where the bytes are).
 
 A big file changes by a record or two between builds, so the store also
 remembers how it joined each file (``Joined``: which fragments, where they
@@ -37,6 +39,12 @@ from .output import CopiedRange, Pieces
 
 MAX_SEGMENTS = 8
 """More segments than this (one per build that made anything) are merged into one."""
+
+Place = tuple[str, int, int]
+"""Where one part of a fragment is: segment, offset, length."""
+Entry = tuple[Place, ...]
+"""Where each part of a fragment is (``add`` puts them one after another in a segment; a file taken
+over by ``adopt_joined`` holds one part of many fragments)."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +77,10 @@ class FragmentStore:
         self.temporary = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="gongkai-fragments-", dir=scratch)) if folder is None else Path(folder)
         self.name, self.salt = name, salt
-        self._entries: dict[str, tuple[str, int, tuple[int, ...]]] = {}
-        """Key → (segment, offset, length of each part)."""
+        self._entries: dict[str, Entry] = {}
+        """Key → where each of its parts is."""
         self._segments: dict[str, list[int]] = {}
-        """Segment → [entries, bytes] of ``_entries`` in it, kept as entries come and go (saved in the
+        """Segment → [parts, bytes] of ``_entries`` in it, kept as entries come and go (saved in the
         index with each segment's size), so that neither loading nor saving walks 20,000 entries."""
         self._used: set[str] = set()
         self._files: dict[str, int] = {}
@@ -112,7 +120,7 @@ class FragmentStore:
             self._files[segment] = descriptor
             self._segments[segment] = [count, size]
         if len(self._files) < len(segments):
-            entries = {key: entry for key, entry in entries.items() if entry[0] in self._files}
+            entries = {key: entry for key, entry in entries.items() if all(place[0] in self._files for place in entry)}
         self._entries = entries
         self._joined_before = joined
 
@@ -132,14 +140,13 @@ class FragmentStore:
 
     def part(self, key: str, part: int) -> bytes:
         """One part of the fragment at ``key``."""
-        segment, offset, lengths = self._entries[key]
-        offset += sum(lengths[:part])
-        return os.pread(self._files[segment], lengths[part], offset)
+        segment, offset, length = self._entries[key][part]
+        return os.pread(self._files[segment], length, offset)
 
     def join(self, keys: Sequence[str], part: int, head: bytes = b"", separator: bytes = b"", tail: bytes = b"") -> bytearray:
         """``head``, then part ``part`` of each fragment with ``separator`` between them, then ``tail``: one buffer."""
         total = len(head) + len(tail) + len(separator) * max(0, len(keys) - 1)
-        total += sum(self._entries[key][2][part] for key in keys)
+        total += self._span(keys, part, b"")
         joined = bytearray(total)
         view = memoryview(joined)
         view[:len(head)] = head
@@ -148,10 +155,9 @@ class FragmentStore:
             if number and separator:
                 view[position:position + len(separator)] = separator
                 position += len(separator)
-            segment, offset, lengths = self._entries[key]
-            size = lengths[part]
+            segment, offset, size = self._entries[key][part]
             # Read straight into the buffer: no copy of the fragment on the way.
-            if size and os.preadv(self._files[segment], [view[position:position + size]], offset + sum(lengths[:part])) != size:
+            if size and os.preadv(self._files[segment], [view[position:position + size]], offset) != size:
                 raise OSError(f"{self.name}: a segment is shorter than its index says")
             position += size
         view[position:] = tail
@@ -160,7 +166,7 @@ class FragmentStore:
     def _span(self, keys: Sequence[str], part: int, separator: bytes) -> int:
         """The length of part ``part`` of the fragments at ``keys`` joined with ``separator``."""
         entries = self._entries
-        return sum(entries[key][2][part] for key in keys) + len(separator) * max(0, len(keys) - 1)
+        return sum(entries[key][part][2] for key in keys) + len(separator) * max(0, len(keys) - 1)
 
     def joined_before(self, name: str) -> Joined | None:
         """How the previous build joined the file ``name`` (``note_joined``), if it did."""
@@ -221,32 +227,70 @@ class FragmentStore:
         written = 0
         while written < len(data):
             written += os.write(self._files[self._new], data[written:])
-        if key in self._entries:  # made again: the old bytes are dead
-            segment, _, lengths = self._entries[key]
-            self._counted(segment, -1, -sum(lengths))
-        self._entries[key] = (self._new, self._new_size, tuple(len(p) for p in parts))
-        self._counted(self._new, 1, len(data))
-        self._new_size += len(data)
+        entry, at = [], self._new_size
+        for part in parts:
+            entry.append((self._new, at, len(part)))
+            at += len(part)
+        self._put(key, tuple(entry))
+        self._new_size = at
         self._used.add(key)
 
-    def _counted(self, segment: str, entries: int, size: int) -> None:
-        counts = self._segments.setdefault(segment, [0, 0])
-        counts[0] += entries
-        counts[1] += size
+    def _put(self, key: str, entry: Entry) -> None:
+        if key in self._entries:  # made again: the old bytes are dead
+            self._counted(self._entries[key], -1)
+        self._entries[key] = entry
+        self._counted(entry, 1)
 
-    def made_here(self, keys: Iterable[str]) -> dict[str, tuple[str, int, tuple[int, ...]]]:
+    def _counted(self, entry: Entry, sign: int) -> None:
+        """Count the parts of ``entry`` in (``sign`` 1) or out of (-1) their segments."""
+        for segment, _, length in entry:
+            counts = self._segments.setdefault(segment, [0, 0])
+            counts[0] += sign
+            counts[1] += sign * length
+
+    def made_here(self, keys: Iterable[str]) -> dict[str, Entry]:
         """Where the fragments at ``keys`` are: what a worker sends its parent to ``adopt``."""
         return {key: self._entries[key] for key in keys}
 
-    def adopt(self, entries: dict[str, tuple[str, int, tuple[int, ...]]]) -> None:
+    def adopt(self, entries: dict[str, Entry]) -> None:
         """Take over fragments a forked worker added to its copy of this store."""
-        for segment in {segment for segment, _, _ in entries.values()} - self._files.keys():
+        for segment in {place[0] for entry in entries.values() for place in entry} - self._files.keys():
             self._files[segment] = os.open(self._segment_path(segment), os.O_RDONLY)
-        for key, (segment, _, lengths) in entries.items():
-            if key not in self._entries:
-                self._counted(segment, 1, sum(lengths))
-        self._entries.update(entries)
+        for key, entry in entries.items():
+            if self._entries.get(key) != entry:
+                self._put(key, entry)
         self._used.update(entries)
+
+    def adopt_joined(self, files: Sequence[tuple[str, int, int, bytes, Sequence[str]]],
+                     lengths: dict[str, tuple[int, ...]]) -> None:
+        """Take over, as segments of this store, files joined from fragments it does not hold yet: a
+        clean build's records.json and CSVs, whose fragments the workers made straight into them
+        (``lengths``: each key's parts' lengths). Each of ``files`` is (path, part, where the first
+        fragment starts, separator, keys in order); it is hard-linked into the store's folder, so
+        the fragments' bytes are not written a second time (copied where it cannot be linked). The
+        file must never change in place, as no file of the build's output does (``output.py``)."""
+        places: dict[str, list[Place | None]] = {key: [None] * len(parts) for key, parts in lengths.items()}
+        for path, part, start, separator, keys in files:
+            segment = secrets.token_hex(8)
+            target = self._segment_path(segment)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:  # (another file system, or one without links)
+                shutil.copyfile(path, target)
+            self._files[segment] = os.open(target, os.O_RDONLY)
+            at = start
+            for number, key in enumerate(keys):
+                if number:
+                    at += len(separator)
+                length = lengths[key][part]
+                places[key][part] = (segment, at, length)
+                at += length
+        for key, entry in places.items():
+            if None in entry:
+                raise ValueError(f"{self.name}: no joined file holds every part of fragment {key}")
+            self._put(key, tuple(entry))  # type: ignore[arg-type]
+        self._used.update(places)
 
     def save(self) -> None:
         """Keep only the fragments this build used or made, for the next build; close the segments."""
@@ -259,18 +303,16 @@ class FragmentStore:
         if dropped:  # (a copy in C, then the few entries an edit leaves behind)
             live = dict(live)
             for key in dropped:
-                segment, _, lengths = live.pop(key)
-                self._counted(segment, -1, -sum(lengths))
+                self._counted(live.pop(key), -1)
         segments = {segment: counts for segment, counts in self._segments.items() if counts[0]}
         live_bytes = sum(size for _, size in segments.values())
         sizes = {segment: os.fstat(self._files[segment]).st_size for segment in segments}
         if len(segments) > MAX_SEGMENTS or sum(sizes.values()) > 2 * live_bytes + (1 << 20):
             live = self._compacted(live)
-            segments = {}
-            for segment, _, lengths in live.values():
-                counts = segments.setdefault(segment, [0, 0])
-                counts[0] += 1
-                counts[1] += sum(lengths)
+            self._segments = {}
+            for entry in live.values():
+                self._counted(entry, 1)
+            segments = self._segments
             sizes = {segment: size for segment, (_, size) in segments.items()}  # one segment, just written
         index = {segment: (count, size, sizes[segment]) for segment, (count, size) in segments.items()}
         temporary = self._index_path().with_name(f"{self.name}.index.{os.getpid()}.tmp")
@@ -283,16 +325,19 @@ class FragmentStore:
             if path.name.removeprefix(f"{self.name}-").removesuffix(".segment") not in named:
                 path.unlink(missing_ok=True)
 
-    def _compacted(self, live: dict[str, tuple[str, int, tuple[int, ...]]]) -> dict[str, tuple[str, int, tuple[int, ...]]]:
-        """The live fragments copied, in their segments' order, into one new segment."""
+    def _compacted(self, live: dict[str, Entry]) -> dict[str, Entry]:
+        """The live fragments copied, in their first parts' order, into one new segment."""
         segment = secrets.token_hex(8)
         compacted = {}
         with open(self._segment_path(segment), "xb") as out:
             offset = 0
-            for key, (old, start, lengths) in sorted(live.items(), key=lambda item: item[1][:2]):
-                out.write(os.pread(self._files[old], sum(lengths), start))
-                compacted[key] = (segment, offset, lengths)
-                offset += sum(lengths)
+            for key, entry in sorted(live.items(), key=lambda item: item[1][0][:2] if item[1] else ("", 0)):
+                moved = []
+                for old, start, length in entry:
+                    out.write(os.pread(self._files[old], length, start))
+                    moved.append((segment, offset, length))
+                    offset += length
+                compacted[key] = tuple(moved)
         return compacted
 
     def close(self) -> None:

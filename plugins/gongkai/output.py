@@ -353,6 +353,10 @@ class OutputTree:
                 made += 1
         return made
 
+    def file_of(self, path: str) -> str:
+        """The file this build writes (or wrote) for the site path ``path``."""
+        return self._target(path)
+
     def previous_file(self, path: str, key: str) -> str | None:
         """The live site's file at ``path`` if the previous build made it with ``key``, so its bytes are known."""
         if self.previous is None or self._previous_keys.get(output_file(path)) != key:
