@@ -616,3 +616,36 @@ def test_pages_shifted_by_an_addition_are_made_from_kept_items(tmp_path, monkeyp
     assert len(shifted) >= 5  # every listing page after the first: 13 cases, 2 a page
     assert sorted(rendered) == ["t-case-new"] * len(KEPT_STYLES)
     assert "第1号测试问责案例" in (output / "cases/page/7/index.html").read_text(encoding="utf-8")
+
+
+def test_record_pages_made_by_forked_workers_are_those_made_in_one_process(tmp_path, monkeypatch):
+    """A clean build of many records makes their pages in forked workers, each a run of the records
+    in the order they lie in memory; every page is there, as one process makes it."""
+    import os
+    import time
+
+    from gongkai import pages
+
+    data = new_data_dir(tmp_path / "data")
+    for n in range(30):
+        write_record(data, "case", case_record(f"t-case-{n:02d}", title=f"第{n}号测试问责案例"))
+        write_record(data, "report", report_record(f"t-rep-{n:02d}"))
+    build(data, tmp_path / "one")
+    monkeypatch.setattr(pages, "FIRST_BATCH", 4)
+    monkeypatch.setattr(pages, "FORK_AFTER_MADE", 1)  # the rest (56 pages) go to the workers
+    record_page = pages.record_page
+
+    def noted(site, record):
+        with (tmp_path / "makers").open("a") as file:  # (a forked worker's list is its own)
+            file.write(f"{os.getpid()}\n")
+        time.sleep(0.005)
+        return record_page(site, record)
+
+    monkeypatch.setattr(pages, "record_page", noted)
+    build(data, tmp_path / "forked")
+    made_by = (tmp_path / "makers").read_text().split()
+    assert len(made_by) == 60 and made_by.count(str(os.getpid())) == 4
+    one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.html"))
+    assert one == sorted(p.relative_to(tmp_path / "forked") for p in (tmp_path / "forked").rglob("*.html"))
+    for path in one:
+        assert (tmp_path / "one" / path).read_bytes() == (tmp_path / "forked" / path).read_bytes(), path

@@ -453,7 +453,7 @@ def record_page(site: Site, record: Record) -> str:
 
 
 def write_records(site: Site, records: Sequence[Record], share: int = 0, shares: int = 1) -> int:
-    """Write the pages of every ``shares``-th record of ``records`` from ``share`` on; returns how many were made.
+    """Write the pages of the ``share``-th of ``shares`` runs of ``records``; returns how many were made.
 
     A record page shows the record and build-wide things only (vocabularies,
     URLs, the facet pages of its own values, which exist because it is public),
@@ -461,7 +461,8 @@ def write_records(site: Site, records: Sequence[Record], share: int = 0, shares:
     made only when the page is.
     """
     urls = site.urls
-    return site.write_per_record("record page", records[share::shares], lambda record: urls.record(record.url_kind, record.id),
+    mine = records[share * len(records) // shares:(share + 1) * len(records) // shares]
+    return site.write_per_record("record page", mine, lambda record: urls.record(record.url_kind, record.id),
                                  lambda record: record_page(site, record))
 
 
@@ -476,7 +477,11 @@ def start_record_pages(site: Site) -> ForkedWork | None:
         if write_records(site, batch) >= FORK_AFTER_MADE:
             break
         size = min(2 * size, FORK_BATCH)
-    rest = records[checked:]
+    # In the order the records lie in this process's memory (``id``), so that each forked worker's runs
+    # touch pages of it no other worker touches: reading a record raises reference counts, and the
+    # kernel copies every page a child writes (every worker took every other record: 107,000 page
+    # copies at 20,000 records, 70,000 so, and 0.2 s less of the workers' CPU).
+    rest = sorted(records[checked:], key=id)
     return ForkedWork(site, lambda share, shares: write_records(site, rest, share, shares)) if rest else None
 
 
