@@ -26,13 +26,14 @@ files are joined from those bytes, so an edit serialises one record, and a
 rebuild copies the unchanged runs of lines from the live site's copy in the
 kernel (``FragmentStore.splice``). A clean build serialises on every core
 (forked workers, each a contiguous run of records), and the joined files are
-copied in the kernel from the runs the workers kept in memory (``Runs``); those
+copied in the kernel from the runs the workers kept (``Runs``); those
 joined files then are the cache's fragments too, hard-linked into it
 (``FragmentStore.adopt_joined``), so a clean build writes each line once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -48,7 +49,7 @@ from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_ord
 from .records import RECORD_TYPES, Record
 from .site import Site
 from .vocabulary import Vocabularies
-from .workers import ForkedWork, anonymous_file, share_count
+from .workers import ForkedWork, share_count
 
 LIST_SEPARATOR = "|"
 ESCAPE = "\\"
@@ -279,16 +280,18 @@ SERIALISE_BATCH = 500
 
 class Runs:
     """What one forked worker serialised of a contiguous run of the records, as the files it will be in:
-    the run's records.json lines joined, and each kind's CSV lines, each in an ``anonymous_file`` this
-    process made before forking (``folder``: where, without files in memory), for it to copy into the
-    joined files in the kernel (``_write_joined``) instead of reading 20,000 fragments back one by one
-    (0.6-0.9 s in which the workers' cores sat idle). The joined files then become the fragment
-    store's (``FragmentStore.adopt_joined``): the lines are not written to the store as well.
-    ``close`` them once joined."""
+    the run's records.json lines joined, and each kind's CSV lines, each in a file of its own (in
+    ``folder``), for the parent to copy into the joined files in the kernel (``_write_joined``) instead
+    of reading 20,000 fragments back one by one (0.6-0.9 s in which the workers' cores sat idle). The
+    joined files then become the fragment store's (``FragmentStore.adopt_joined``): the lines are not
+    written to the store as well. Made by the parent before forking; ``close`` removes the files.
 
-    def __init__(self, share: int, folder: str | None = None):
-        self.files = {part: anonymous_file(f"open-data-{share}-{part}", folder) for part in ("json", *KINDS)}
-        self.lengths = dict.fromkeys(self.files, 0)
+    (Files, not files in memory: 231 MB at 20,000 records, which a file in memory would add to the
+    build's memory at its peak; a file on disk is page cache the system can reclaim.)"""
+
+    def __init__(self, share: int, folder: str):
+        self.paths = {part: os.path.join(folder, f"open-data-{share}-{part}") for part in ("json", *KINDS)}
+        self.lengths = dict.fromkeys(self.paths, 0)
         self.fragments: dict[str, tuple[int, int]] = {}
         """Each record's fragment (by key): the lengths of its records.json line and its CSV row."""
 
@@ -299,18 +302,19 @@ class Runs:
             json_chunk = b",\n" + json_chunk
         chunks = {"json": json_chunk, **{kind: b"".join(lines) for kind, lines in csv_lines.items()}}
         for part, chunk in chunks.items():
-            written = 0
-            while written < len(chunk):
-                written += os.pwrite(self.files[part], memoryview(chunk)[written:], self.lengths[part] + written)
-            self.lengths[part] += len(chunk)
+            if chunk:
+                with open(self.paths[part], "ab") as out:
+                    out.write(chunk)
+                self.lengths[part] += len(chunk)
 
     def ranges(self, part: str) -> list[CopiedRange]:
         """The run's bytes of ``part`` ("json" or a kind), as a range of its file (none when empty)."""
-        return [CopiedRange(self.files[part], 0, self.lengths[part])] if self.lengths[part] else []
+        return [CopiedRange(self.paths[part], 0, self.lengths[part])] if self.lengths[part] else []
 
     def close(self) -> None:
-        for descriptor in self.files.values():
-            os.close(descriptor)
+        for path in self.paths.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
 
 def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: list[str], runs: Runs | None = None) -> None:
@@ -358,7 +362,7 @@ def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys
     scratch = site.setting("GONGKAI_SCRATCH_PATH")
     runs: list[Runs] = []
     try:
-        if whole:  # (made here: the workers' files are this process's to copy from)
+        if whole and scratch:  # (made here, for the workers to fill)
             runs = [Runs(share, scratch) for share in range(shares)]
 
         def share_work(share: int, shares: int) -> tuple[tuple[dict, dict] | None, dict]:

@@ -57,8 +57,7 @@ class UnsafePath(ValueError):
 class CopiedRange:
     """Bytes of an existing file, copied into a new file by the kernel (not read into this process)."""
 
-    file: str | int
-    """The file's path, or a descriptor open on it (which its owner closes)."""
+    file: str
     offset: int
     length: int
 
@@ -284,8 +283,7 @@ class OutputTree:
         """
         pieces = [data] if isinstance(data, (bytes, bytearray)) else data
         # Sources are opened first: one may be the recycled file this one replaces.
-        sources = {piece.file: os.open(piece.file, os.O_RDONLY) for piece in pieces
-                   if isinstance(piece, CopiedRange) and isinstance(piece.file, str)}
+        sources = {piece.file: os.open(piece.file, os.O_RDONLY) for piece in pieces if isinstance(piece, CopiedRange)}
         try:
             target = self._target(path)
             self._folder_for(target)
@@ -293,8 +291,7 @@ class OutputTree:
             try:
                 for piece in pieces:
                     if isinstance(piece, CopiedRange):
-                        source = piece.file if isinstance(piece.file, int) else sources[piece.file]
-                        _copy_range(source, descriptor, piece.offset, piece.length)
+                        _copy_range(sources[piece.file], descriptor, piece.offset, piece.length)
                     else:
                         _write_all(descriptor, piece)
                 if written_over:

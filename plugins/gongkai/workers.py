@@ -50,10 +50,10 @@ def anonymous_file(name: str, folder: str | None = None) -> int:
     """A descriptor of a new file without a name, for bytes one process of the build hands another:
     freed when the last descriptor of it closes, so nothing is left behind, even by a killed build.
 
-    In memory (``memfd_create``) where the system has it: a clean build hands some 300 MB over at
-    20,000 records (the open data's joined runs, the search analysis's blocks), and on ext4 writing
-    a new file costs several times what the same bytes cost in memory (new page-cache pages, 2-2.5 ms
-    a megabyte measured here against 0.4 in memory). Elsewhere an unlinked file in ``folder``.
+    In memory (``memfd_create``) where the system has it: a clean build's search analysis hands 72 MB
+    of blocks over at 20,000 records, each read at once, and on ext4 writing a new file costs several
+    times what the same bytes cost in memory (new page-cache pages, 2-2.5 ms a megabyte measured here
+    against 0.4 in memory). Elsewhere an unlinked file in ``folder``.
     """
     if hasattr(os, "memfd_create"):
         return os.memfd_create(f"gongkai-{name}", os.MFD_CLOEXEC)
