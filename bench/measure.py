@@ -36,6 +36,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .datasets import CACHE
+
 GNU_TIME = "/usr/bin/time"
 SAMPLE_EVERY = 0.25
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -228,6 +230,11 @@ TRASH_PREFIX = ".trash-"
 _trash: list[Path] = []
 _moved = itertools.count()
 _last_deleted = 0.0
+"""When this process last deleted a tree (``time.time()``; 0: never)."""
+DELETION_MARK = CACHE / "last-deletion"
+"""When a benchmark last deleted a tree, for the runs after it: a run emptied its trash at its end (gigabytes
+freed), and the next run, started within minutes, timed its first rounds on the file system's penalty
+(twentieth session: clean builds of 21-22 s and 39-41 CPU s, against 13-14 s and 23-26 s in the run before)."""
 
 
 def set_aside(path: Path) -> None:
@@ -256,7 +263,9 @@ def remove_now(path: Path) -> None:
     global _last_deleted
     if path.is_dir():
         shutil.rmtree(path)
-        _last_deleted = time.monotonic()
+        _last_deleted = time.time()
+        DELETION_MARK.parent.mkdir(parents=True, exist_ok=True)
+        DELETION_MARK.write_text(f"{_last_deleted}\n", encoding="utf-8")
 
 
 def empty_trash() -> None:
@@ -274,9 +283,17 @@ def settle() -> None:
     against 14-20 s).
     """
     os.sync()
-    wait = _last_deleted + RECENT_S - time.monotonic()
-    if _last_deleted and wait > 0:
+    deleted = max(_last_deleted, _deleted_by_an_earlier_run())
+    wait = deleted + RECENT_S - time.time()
+    if deleted and wait > 0:
         time.sleep(wait)
+
+
+def _deleted_by_an_earlier_run() -> float:
+    try:
+        return float(DELETION_MARK.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0.0
 
 
 def warm(folder: Path) -> None:

@@ -141,6 +141,7 @@ def test_old_runs_are_moved_aside_and_deleted_at_the_end_and_only_a_deletion_mak
     monkeypatch.setattr(bench_measure.time, "sleep", waits.append)
     monkeypatch.setattr(bench_measure.os, "sync", lambda: None)
     monkeypatch.setattr(bench_measure, "_last_deleted", 0.0)
+    monkeypatch.setattr(bench_measure, "DELETION_MARK", tmp_path / "marks" / "last-deletion")
     output = tmp_path / "output"
     (output / "cases").mkdir(parents=True)
     (output / "cases" / "index.html").write_text("旧", encoding="utf-8")
@@ -153,9 +154,17 @@ def test_old_runs_are_moved_aside_and_deleted_at_the_end_and_only_a_deletion_mak
     assert waits == []  # nothing was deleted: no wait
 
     bench_measure.empty_trash()
-    assert not aside[0].exists() and sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+    assert not aside[0].exists() and sorted(p.name for p in tmp_path.iterdir()) == ["marks", "output"]
     bench_measure.settle()
     assert len(waits) == 1 and bench_measure.RECENT_S - 5 < waits[0] <= bench_measure.RECENT_S
+
+    # The next run (a new process) waits too: the last run emptied its trash as it ended.
+    monkeypatch.setattr(bench_measure, "_last_deleted", 0.0)
+    bench_measure.settle()
+    assert len(waits) == 2 and bench_measure.RECENT_S - 5 < waits[1] <= bench_measure.RECENT_S
+    bench_measure.DELETION_MARK.write_text(f"{bench_measure.time.time() - bench_measure.RECENT_S - 1}\n", encoding="utf-8")
+    bench_measure.settle()
+    assert len(waits) == 2  # long enough ago
 
 
 def test_a_clean_build_of_the_benchmark_finds_nothing_of_the_last_build_beside_its_output(tmp_path, monkeypatch):
@@ -168,6 +177,7 @@ def test_a_clean_build_of_the_benchmark_finds_nothing_of_the_last_build_beside_i
 
     monkeypatch.setattr(bench_measure, "_trash", [])
     monkeypatch.setattr(bench_measure, "_last_deleted", 0.0)
+    monkeypatch.setattr(bench_measure, "DELETION_MARK", tmp_path.parent / f"{tmp_path.name}-last-deletion")
     output = tmp_path / "output"
     build(SAMPLE_DATA, output)
     assert whoosh_dir(output).is_dir()
