@@ -344,14 +344,20 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)  # clean builds serialise in forked workers
     monkeypatch.setattr(catalog, "PARALLEL_THRESHOLD", 2)  # and load in workers, which keep the bodies they render
     joined_runs = exports._joined_runs
-    runs_joined: list[int] = []
-    monkeypatch.setattr(exports, "_joined_runs", lambda runs, *rest: runs_joined.append(len(runs)) or joined_runs(runs, *rest))
+    runs_joined: list[list] = []  # the runs each joined file was made of (records.json's as its workers finish them)
+
+    def counted(runs, *rest):
+        seen: list = []
+        runs_joined.append(seen)
+        return joined_runs((seen.append(run) or run for run in runs), *rest)
+
+    monkeypatch.setattr(exports, "_joined_runs", counted)
     rendered: list[str] = []
     render_many = bodies._render_many
     monkeypatch.setattr(bodies, "_render_many", lambda texts: rendered.extend(texts) or render_many(texts))
     cached_build(tmp_path / "out")
     if available_cores() > 1:  # the workers' runs of lines, copied in the kernel: records.json and each CSV
-        assert len(runs_joined) == 4 and min(runs_joined) > 1, runs_joined
+        assert len(runs_joined) == 4 and min(map(len, runs_joined)) > 1, runs_joined
         assert not rendered, "the load workers rendered every body and kept it in the body store"
         joined = {os.stat(tmp_path / "out" / "data" / name).st_ino for name in ("records.json", "cases.csv", "reports.csv")}
         segments = {path.stat().st_ino for path in (tmp_path / "cache").glob("open-data-*.segment")}
@@ -388,6 +394,43 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     cached_build(tmp_path / "fresh")
     for path in output_files(tmp_path / "delete"):
         assert path.read_bytes() == (tmp_path / "fresh" / path.relative_to(tmp_path / "delete")).read_bytes(), path
+
+
+def test_forked_work_gives_each_share_in_order_once_it_is_done_and_taken_over(tmp_path):
+    """``ForkedWork.finished_shares``: the shares' numbers in order, each given once its result was
+    adopted (what the open data's records.json is written from while later shares are made);
+    ``finish`` takes over the rest; a worker's error is raised."""
+    import os
+    import time
+    from types import SimpleNamespace
+
+    from gongkai.output import OutputTree
+    from gongkai.workers import ForkedWork
+
+    def work(share, shares):
+        time.sleep(0.01 * (shares - share))  # (the later shares are done first)
+        return share, os.getpid()
+
+    def failing_at_4(share, shares):
+        if share == 4:
+            raise ValueError("份额出错")
+        return work(share, shares)
+
+    adopted: list = []
+    site = SimpleNamespace(output=OutputTree(tmp_path / "out"))
+    forked = ForkedWork(site, work, workers=2, shares_per_worker=3, adopt=adopted.append)
+    given = []
+    for share in forked.finished_shares():
+        given.append((share, [number for number, _ in adopted]))
+        if share == 2:
+            break
+    forked.finish()
+    assert given == [(0, [0]), (1, [0, 1]), (2, [0, 1, 2])]
+    assert [number for number, _ in adopted] == list(range(6)) and os.getpid() not in {pid for _, pid in adopted}
+
+    failing = ForkedWork(site, failing_at_4, workers=2, shares_per_worker=3)
+    with pytest.raises(ValueError, match="份额出错"):
+        failing.finish()
 
 
 def test_a_splice_is_the_join_whatever_changed(tmp_path, monkeypatch):

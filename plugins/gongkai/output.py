@@ -62,8 +62,8 @@ class CopiedRange:
     length: int
 
 
-Pieces = Sequence[bytes | bytearray | CopiedRange]
-"""A file's contents in order: bytes, and ranges of other files."""
+Pieces = Iterable[bytes | bytearray | CopiedRange]
+"""A file's contents in order: bytes, and ranges of other files (a list, or pieces made as they are written)."""
 WrittenApart = tuple[dict[str, str], set[str], int]
 """What a worker's copy of an ``OutputTree`` wrote: its files' keys, their names, how many it reused."""
 T = TypeVar("T")
@@ -282,8 +282,10 @@ class OutputTree:
         ``data`` may be pieces (``Pieces``), some of them ranges of other files.
         """
         pieces = [data] if isinstance(data, (bytes, bytearray)) else data
-        # Sources are opened first: one may be the recycled file this one replaces.
-        sources = {piece.file: os.open(piece.file, os.O_RDONLY) for piece in pieces if isinstance(piece, CopiedRange)}
+        # The sources a list names are opened first: one may be the recycled file this one replaces
+        # (pieces made as they are written name files of the build's scratch folder only).
+        known = pieces if isinstance(pieces, (list, tuple)) else ()
+        sources = {piece.file: os.open(piece.file, os.O_RDONLY) for piece in known if isinstance(piece, CopiedRange)}
         try:
             target = self._target(path)
             self._folder_for(target)
@@ -291,6 +293,8 @@ class OutputTree:
             try:
                 for piece in pieces:
                     if isinstance(piece, CopiedRange):
+                        if piece.file not in sources:
+                            sources[piece.file] = os.open(piece.file, os.O_RDONLY)
                         _copy_range(sources[piece.file], descriptor, piece.offset, piece.length)
                     else:
                         _write_all(descriptor, piece)

@@ -218,13 +218,14 @@ class ForkedWork:
         shares_per_worker: int = 4,
         adopt: Callable[[Any], None] | None = None,
     ):
-        """``adopt`` is given what each forked share's ``work`` returned (with one core, ``work`` runs
-        here and has nothing to hand over)."""
+        """``adopt`` is given what each forked share's ``work`` returned, in the shares' order (with one
+        core, ``work`` runs here and has nothing to hand over)."""
         global _job
         self.site = site
         self._adopt = adopt
         workers = workers or available_cores()
         self._pool = None
+        self._taking: Iterator[int] = iter(())
         shares = share_count(shares_per_worker, workers)  # small shares even out the workers' finishing times
         if shares < 2:
             work(0, 1)
@@ -233,9 +234,26 @@ class ForkedWork:
         freeze_for_fork()
         try:
             self._pool = multiprocessing.get_context("fork").Pool(workers)  # forks them now
-            self._results = self._pool.map_async(_run_share, range(shares), chunksize=1)
+            self._results = self._pool.imap(_run_share, range(shares), chunksize=1)
+            self._taking = self._take_over()
         finally:
             _job = None
+
+    def _take_over(self) -> Iterator[int]:
+        try:
+            for share, (made, written) in enumerate(self._results):
+                self.site.output.absorb(written)
+                if self._adopt is not None:
+                    self._adopt(made)
+                yield share
+        finally:
+            self.cancel()
+
+    def finished_shares(self) -> Iterator[int]:
+        """Each share's number, in order, once it is done and taken over (its files, and its result
+        given to ``adopt``): the caller may use a share while the later ones are still being done.
+        Re-raises a worker's error; ``finish`` takes over whatever this has not given yet."""
+        return self._taking
 
     def cancel(self) -> None:
         """Stop the workers (this process failed; what they wrote is thrown away with the build)."""
@@ -246,18 +264,8 @@ class ForkedWork:
 
     def finish(self) -> None:
         """Wait for the workers and take over the files they wrote (re-raises a worker's error)."""
-        if self._pool is None:
-            return
-        try:
-            results = self._results.get()
-        finally:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-        for made, written in results:
-            self.site.output.absorb(written)
-            if self._adopt is not None:
-                self._adopt(made)
+        for _ in self._taking:
+            pass
 
 
 def die_with_parent(parent: int) -> None:
