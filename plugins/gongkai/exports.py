@@ -367,19 +367,16 @@ def _serialise_all(site: Site, store: FragmentStore, records: list[Record], keys
         if whole and scratch:  # (made here, for the workers to fill)
             runs = [Runs(share, scratch) for share in range(shares)]
 
-        def share_work(share: int, shares: int) -> tuple[tuple[dict, dict] | None, dict]:
+        def share_work(share: int, shares: int) -> tuple[int, tuple[dict, dict] | None, dict]:
             run = slice(share * len(records) // shares, (share + 1) * len(records) // shares)
             mine = runs[share] if runs else None
             _serialise(site, store, records[run], keys[run], mine)
-            return (mine.lengths, mine.fragments) if mine else None, {} if mine else store.made_here(keys[run])
+            return share, (mine.lengths, mine.fragments) if mine else None, {} if mine else store.made_here(keys[run])
 
-        adopted = iter(runs)
-
-        def adopt(result: tuple[tuple[dict, dict] | None, dict]) -> None:  # (called in the shares' order)
-            lengths, entries = result
+        def adopt(result: tuple[int, tuple[dict, dict] | None, dict]) -> None:
+            share, lengths, entries = result
             if lengths is not None:
-                run = next(adopted)
-                run.lengths, run.fragments = lengths
+                runs[share].lengths, runs[share].fragments = lengths
             store.adopt(entries)
 
         forked = ForkedWork(site, share_work, shares_per_worker=SHARES_PER_WORKER, adopt=adopt)
@@ -464,15 +461,13 @@ def _write_data_files(site: Site, store: FragmentStore, records: list[Record], k
         header = "\ufeff".encode("utf-8") + lines.line([c.name for c in csv_columns(kind, schema)])
         joins.append((urls.data(f"{kind}s.csv"), by_kind[kind], CSV_LINE, header, b"", b"", kind))
     file_keys = []
-    for number, (path, keys_of, part, head_of, separator, tail, run_part) in enumerate(joins):
-        if number == 0 and runs and forked is not None:
-            file_keys.append(_write_joined(site, store, path, keys_of, part, head_of, separator, tail,
-                                           _joined_as_done(runs, forked, run_part)))
-        else:
-            if forked is not None:
-                forked.finish()  # (what records.json did not need to wait for: it was in place already)
-            file_keys.append(_write_joined(site, store, path, keys_of, part, head_of, separator, tail,
-                                           runs and [r.ranges(run_part) for r in runs]))
+    for path, keys_of, part, head_of, separator, tail, run_part in joins:
+        if forked is not None and file_keys:  # the CSVs, once every run is done (records.json, in place
+            forked.finish()                   # already, may not have waited for them)
+            forked = None
+        made_of = (_joined_as_done(runs, forked, run_part) if forked is not None
+                   else runs and [r.ranges(run_part) for r in runs])
+        file_keys.append(_write_joined(site, store, path, keys_of, part, head_of, separator, tail, made_of))
     if runs:  # the fragments are in the joined files only
         lengths = {key: parts for run in runs for key, parts in run.fragments.items()}
         store.adopt_joined([(site.output.file_of(path), part, len(head_of), separator, keys_of)
@@ -514,8 +509,9 @@ def _joined_runs(runs: Iterable[list[CopiedRange]], head: bytes, separator: byte
     yield tail
 
 
-def _joined_as_done(runs: list[Runs], forked: ForkedWork, part: str) -> Iterator[list[CopiedRange]]:
+def _joined_as_done(runs: list[Runs] | None, forked: ForkedWork, part: str) -> Iterator[list[CopiedRange]]:
     """Each run's ranges of ``part``, in order, as soon as its share is done."""
+    assert runs
     for share in forked.finished_shares():
         yield runs[share].ranges(part)
 

@@ -331,7 +331,7 @@ class FragmentStore:
         compacted = {}
         with open(self._segment_path(segment), "xb") as out:
             offset = 0
-            for key, entry in sorted(live.items(), key=lambda item: item[1][0][:2] if item[1] else ("", 0)):
+            for key, entry in sorted(live.items(), key=lambda item: item[1][0][:2]):
                 moved = []
                 for old, start, length in entry:
                     out.write(os.pread(self._files[old], length, start))
