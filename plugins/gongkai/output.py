@@ -68,8 +68,7 @@ WrittenApart = tuple[dict[str, str], set[str], int]
 """What a worker's copy of an ``OutputTree`` wrote: its files' keys, their names, how many it reused."""
 T = TypeVar("T")
 COPY_UNSUPPORTED = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
-"""Why ``copy_file_range`` may refuse two files (another file system, an old kernel): then ``sendfile``,
-or, failing that too, through here."""
+"""Why ``copy_file_range`` may refuse two files (another file system, an old kernel): then they go through here."""
 
 
 def _write_all(descriptor: int, data: bytes | bytearray) -> None:
@@ -80,16 +79,12 @@ def _write_all(descriptor: int, data: bytes | bytearray) -> None:
 
 def _copy_range(source: int, target: int, offset: int, length: int) -> None:
     """Append ``length`` bytes of ``source`` from ``offset`` to ``target`` (in the kernel when it can)."""
-    copy = os.copy_file_range
     while length:
         try:
-            copied = copy(source, target, length, offset)
+            copied = os.copy_file_range(source, target, length, offset)
         except OSError as error:
             if error.errno not in COPY_UNSUPPORTED:
                 raise
-            if copy is os.copy_file_range:  # (a file in memory to one on disk: sendfile copies it in the kernel)
-                copy = _send_range
-                continue
             chunk = os.pread(source, min(length, 1 << 24), offset)
             _write_all(target, chunk)
             copied = len(chunk)
@@ -97,10 +92,6 @@ def _copy_range(source: int, target: int, offset: int, length: int) -> None:
             raise OSError(errno.EIO, "a file to copy from is shorter than expected")
         offset += copied
         length -= copied
-
-
-def _send_range(source: int, target: int, length: int, offset: int) -> int:
-    return os.sendfile(target, source, offset, length)
 
 
 def _open_for_writing(target: str) -> tuple[int, bool]:
