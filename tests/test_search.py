@@ -243,13 +243,14 @@ def test_results_made_in_order_come_over_in_files_that_leave_nothing_behind(tmp_
 
     def make(index):
         time.sleep(0.01)  # (so that both processes claim some)
-        return {"index": index, "by": os.getpid(), "text": "块" * (index * 5000)}
+        # what the scratch folder holds while results are made and handed over: what a kill would leave
+        return {"index": index, "by": os.getpid(), "text": "块" * (index * 5000), "scratch": sorted(os.listdir(scratch))}
 
     results = list(workers.made_in_order(make, 12, OutputTree(tmp_path / "out"), workers=2, scratch=str(scratch)))
     assert [(r["index"], r["text"]) for r in results] == [(i, "块" * (i * 5000)) for i in range(12)]
     if available_cores() > 1:
         assert len({r["by"] for r in results}) == 2, "a forked worker made some of them"
-    assert list(scratch.iterdir()) == []
+    assert [r["scratch"] for r in results] == [[]] * 12 and list(scratch.iterdir()) == []
 
 
 def test_a_forked_analysis_worker_failing_fails_the_build(tmp_path, monkeypatch):
