@@ -52,7 +52,7 @@ def anonymous_file(name: str, folder: str | None = None) -> int:
 
     In memory (``memfd_create``) where the system has it: a clean build's search analysis hands 72 MB
     of blocks over at 20,000 records, each read at once, and on ext4 writing a new file costs several
-    times what the same bytes cost in memory (new page-cache pages, 2-2.5 ms a megabyte measured here
+    times what the same bytes cost in memory (new page-cache pages, 2.4-3.5 ms a megabyte measured here
     against 0.4 in memory). Elsewhere an unlinked file in ``folder``.
     """
     if hasattr(os, "memfd_create"):
