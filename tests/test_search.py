@@ -228,6 +228,16 @@ def test_analysis_shared_with_forked_workers_makes_the_same_index(tmp_path, monk
         assert [(h.n, h.score) for h in ours.hits] == [(h.n, h.score) for h in theirs.hits]
 
 
+def test_a_build_process_starts_no_blas_threads():
+    """The build makes no BLAS call, and OpenBLAS's threads (made when numpy is imported, woken around each
+    of a build's forks) spun on the other core: importing the plugin first leaves numpy with none."""
+    script = "import gongkai, numpy, os; print(len(os.listdir('/proc/self/task')))"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["PYTHONPATH"] = str(ROOT / "plugins")
+    threads = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert threads.stdout.strip() == "1"
+
+
 @pytest.mark.parametrize("in_memory", [True, False])
 def test_results_made_in_order_come_over_in_files_that_leave_nothing_behind(tmp_path, monkeypatch, in_memory):
     """``workers.made_in_order`` gives every result in order, whichever process made it. A worker hands

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Before numpy is imported (the search step uses it): we make no BLAS call, and OpenBLAS's thread pool,
+# made at import and shut down and woken around each of a build's forks, spun on the other core:
+# 0.2 s of a clean build's time at 20,000 records (docs/performance.md). A value set outside is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 
 def _generators(pelican):
     from .generator import RecordsGenerator
