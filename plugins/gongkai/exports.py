@@ -49,7 +49,7 @@ from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_ord
 from .records import RECORD_TYPES, Record
 from .site import Site
 from .vocabulary import Vocabularies
-from .workers import ForkedWork, share_count
+from .workers import ForkedWork, Unfinished, share_count
 
 LIST_SEPARATOR = "|"
 ESCAPE = "\\"
@@ -396,7 +396,7 @@ def close_runs(runs: list[Runs] | None) -> None:
         run.close()
 
 
-def write_exports(site: Site) -> None:
+def write_exports(site: Site) -> Unfinished | None:
     """Write records.json, the three CSVs, every record's JSON and schema.json.
 
     Each record's published JSON line and CSV row are made once and cached
@@ -404,34 +404,72 @@ def write_exports(site: Site) -> None:
     cover everything they are made of; the files are joined from those bytes,
     so a one-record edit serialises one record. Files are keyed the same way,
     so one whose records did not change is not written again.
+
+    When workers are still making the lines (a clean build), the joined files are left to do
+    (``Unfinished``): the build's next step, the sitemap, runs meanwhile, where it ran at the end of
+    the build with a core idle.
     """
     cache_dir = site.setting("GONGKAI_CACHE_PATH")
     # Without a global key (a Site made by hand) nothing says when cached bytes are stale: use none.
     store = FragmentStore(Path(cache_dir) if cache_dir and site.global_key else None, "open-data", site.global_key,
                           scratch=site.setting("GONGKAI_SCRATCH_PATH"))
     try:
-        _write_files(site, store)
-    finally:
+        rest = _write_files(site, store)
+    except BaseException:
         store.save()
+        raise
+    if rest is None:
+        store.save()
+        return None
+
+    def finish(_: int | None) -> None:
+        try:
+            rest.finish()
+        finally:
+            store.save()
+
+    def cancel() -> None:
+        try:
+            rest.cancel()
+        finally:
+            store.save()
+
+    return Unfinished(None, finish, cancel)
 
 
-def _write_files(site: Site, store: FragmentStore) -> None:
+def _write_files(site: Site, store: FragmentStore) -> Unfinished | None:
+    """Write the open data; with its lines still being made in workers (a clean build), returns what is
+    left (the joined files), so that the build's next step (the sitemap) runs in the meantime."""
     records = site.publication.records
     keys = [site.fingerprints.of_record(record) for record in records]  # the record's file digest: cheap
     missing = [number for number, key in enumerate(keys) if not store.keep(key)]
     runs, forked = _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing],
                                   whole=len(missing) == len(keys))
+
+    def cancel() -> None:
+        if forked is not None:
+            forked.cancel()
+        close_runs(runs)
+
+    def join(_: int | None = None) -> None:
+        try:
+            _write_data_files(site, store, records, keys, runs, forked)
+        except BaseException:
+            cancel()
+            raise
+        close_runs(runs)
+
     try:
         made, of_record = set(missing), site.fingerprints.of_record
         _write_record_files(site, [record for number, record in enumerate(records) if number not in made],
                             lambda record: store.part(of_record(record), JSON_LINE))
-        _write_data_files(site, store, records, keys, runs, forked)
     except BaseException:
-        if forked is not None:
-            forked.cancel()
+        cancel()
         raise
-    finally:
-        close_runs(runs)
+    if forked is not None:
+        return Unfinished(None, join, cancel)
+    join()
+    return None
 
 
 def _write_data_files(site: Site, store: FragmentStore, records: list[Record], keys: list[str],

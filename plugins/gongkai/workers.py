@@ -357,14 +357,17 @@ class BackgroundSteps:
 
 
 class Unfinished:
-    """A child process a step leaves running (the whoosh writer), and what the step does once it ended."""
+    """A child process a step leaves running (the whoosh writer), or workers (``cancel``: the open data's),
+    and what the step does once it ended."""
 
-    def __init__(self, process: multiprocessing.process.BaseProcess | None, then: Callable[[int | None], None]):
-        """``then(exit code)`` (None when there was no process) finishes the step; it may raise."""
-        self._process, self._then = process, then
+    def __init__(self, process: multiprocessing.process.BaseProcess | None, then: Callable[[int | None], None],
+                 cancel: Callable[[], None] | None = None):
+        """``then(exit code)`` (None when there was no process) finishes the step; it may raise.
+        ``cancel()`` stops what the step left running, if not a process."""
+        self._process, self._then, self._cancel = process, then, cancel
 
     def finish(self) -> None:
-        process, self._process = self._process, None
+        process, self._process, self._cancel = self._process, None, None
         if process is not None:
             process.join()
         self._then(process.exitcode if process is not None else None)
@@ -374,6 +377,9 @@ class Unfinished:
             self._process.terminate()
             self._process.join()
             self._process = None
+        cancel, self._cancel = self._cancel, None
+        if cancel is not None:
+            cancel()
 
 
 def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], Unfinished | None]]],
