@@ -250,6 +250,12 @@ class OutputTree:
             (self.root / RECYCLED).unlink()
         self._folders: set[str] = set()
 
+    @property
+    def from_nothing(self) -> bool:
+        """Whether no earlier build's file can be kept (nothing recycled in place, no live site to link
+        from): every keyed file will be made."""
+        return not self._in_place and not self._previous_keys
+
     def _target(self, path: str) -> str:
         return file_in(self._root, path)
 

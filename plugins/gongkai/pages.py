@@ -467,11 +467,12 @@ def write_records(site: Site, records: Sequence[Record], share: int = 0, shares:
 
 
 def start_record_pages(site: Site) -> ForkedWork | None:
-    """Record pages: checked here while most are reused (an edit); once many must be made, the
-    rest go to forked workers, returned running so that this process can do other pages meanwhile."""
+    """Record pages: checked here while most are reused (an edit); once many must be made (at once when
+    there is no earlier build's file to keep), the rest go to forked workers, returned running so that
+    this process can do other pages meanwhile."""
     records = site.publication.records
     checked, size = 0, FIRST_BATCH
-    while checked < len(records):
+    while checked < len(records) and not site.output.from_nothing:  # (from nothing, every page is made)
         batch = records[checked:checked + size]
         checked += len(batch)
         if write_records(site, batch) >= FORK_AFTER_MADE:
