@@ -305,15 +305,19 @@ def _identities_in_worker(files: list[tuple[str, str]]) -> tuple[dict[str, Recor
 
 def _in_workers(job: Callable[[list[tuple[str, str]]], Any], batches: list[list[tuple[str, str]]],
                 vocab: Vocabularies, salt: str, workers: int, bodies: FragmentStore | None = None,
-                cache: RecordCache | None = None) -> Iterator[Any]:
-    """``job`` over each batch on ``workers`` processes, results in the batches' order."""
+                cache: RecordCache | None = None, meanwhile: Callable[[], None] | None = None) -> Iterator[Any]:
+    """``job`` over each batch on ``workers`` processes, results in the batches' order; ``meanwhile()``
+    is called here once the workers are forked, before the first result is waited for."""
     global _worker_bodies, _worker_cache
     build_models()  # once here, not in each worker; the build's later workers inherit them too
     # (globals: the workers inherit them when forked, and a store is not for pickling)
     _worker_bodies, _worker_cache = bodies, cache
     try:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(vocab, salt)) as pool:
-            yield from pool.map(job, batches)
+            results = pool.map(job, batches)  # (every batch submitted: the workers are forked by now)
+            if meanwhile is not None:
+                meanwhile()
+            yield from results
     finally:
         _worker_bodies = _worker_cache = None
 
@@ -400,19 +404,21 @@ def _survey(data_dir: Path) -> tuple[Vocabularies, str, list[tuple[str, str]], l
     return vocab, vocab_digest, files, problems
 
 
-def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | None = None) -> Catalog:
+def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | None = None,
+                 meanwhile: Callable[[], None] | None = None) -> Catalog:
     """Every record and vocabulary under ``data_dir``; raises ``ProblemsFound`` with all problems.
 
     With ``cache_dir``, a file whose stat or bytes (and the vocabularies, code
     and working directory) are unchanged since the last load is not parsed or
-    validated again (``recordcache``).
+    validated again (``recordcache``). ``meanwhile()`` is called while worker
+    processes load the files, if they do (so not at all on a small or cached load).
     """
     data_dir = Path(data_dir)
     with _collector_paused():
         vocab, vocab_digest, files, problems = _survey(data_dir)
         salt = "\0".join((code_fingerprint(), vocab_digest, os.getcwd()))
         cache = RecordCache.for_data(cache_dir, data_dir, salt) if cache_dir is not None else None
-        entries, found, bodies, body_store = _load_entries(files, vocab, salt, cache, workers, cache_dir)
+        entries, found, bodies, body_store = _load_entries(files, vocab, salt, cache, workers, cache_dir, meanwhile)
         try:
             loaded = [entries[path][1] for path, _ in files if path in entries]
             ids = [item.record.id for item in loaded]
@@ -489,7 +495,7 @@ def _reuse(cached: Entries, files: list[tuple[str, str]]) -> tuple[Entries, list
 
 
 def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, cache: RecordCache | None,
-                  workers: int | None, cache_dir: Path | None = None
+                  workers: int | None, cache_dir: Path | None = None, meanwhile: Callable[[], None] | None = None
                   ) -> tuple[Entries, list[Problem], dict[str, bytes], FragmentStore | None]:
     """Cache entries for every valid file in ``files`` (reused or loaded), the problems of the others,
     and the bodies that worker processes rendered (see ``_entries_in_worker``): with ``cache_dir``, in
@@ -520,7 +526,7 @@ def _load_entries(files: list[tuple[str, str]], vocab: Vocabularies, salt: str, 
     if parallel:
         def from_workers() -> Iterator[tuple[bytes, str | None, Entries, list[Problem]]]:
             for data, found, rendered, kept in _in_workers(_entries_in_worker, list(to_load.values()), vocab, salt, parallel,
-                                                           body_store, cache):
+                                                           body_store, cache, meanwhile):
                 staged = None
                 if isinstance(data, str):  # (staged in the cache by the worker: ``RecordCache.stage``)
                     staged = data
