@@ -285,9 +285,13 @@ def test_awkward_text_round_trips_and_validates(mixed):
     output = mixed / "one"
     assert_csv_round_trips(output)
     check = validator(output)
-    for path in [output / "data" / "records.json", *record_json_files(output, load_json(output / "data" / "records.json")["records"])]:
+    record_files = record_json_files(output, load_json(output / "data" / "records.json")["records"])
+    for path in [output / "data" / "records.json", *record_files]:
         errors = list(check.iter_errors(load_json(path)))
         assert not errors, f"{path}: {errors[0].message}"
+    for path in record_files:  # compact UTF-8 JSON, as json writes it (no ASCII escapes), one line
+        text = path.read_text(encoding="utf-8")
+        assert text == json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":")) + "\n", path
     row = read_csv(output / "data" / "cases.csv")[0]
     assert split_items(row["legal_basis"]) == ["第七条|第八条", "反斜杠\\在此", "逗号,与\"引号\""]
     assert split_items(row["corrections.note"]) == ["更正一", "更正|二"]
