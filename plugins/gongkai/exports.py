@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-import orjson
 
 from .buildcache import PickleCache
+from .compactjson import compact_json
 from .fragments import FragmentStore
 from .output import CopiedRange
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
@@ -271,17 +271,6 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _json_line(data: dict[str, Any]) -> bytes:
-    """A published record as ``_json_text`` writes it, in UTF-8, by orjson: the same bytes for every record
-    of the 20,000 of the benchmark's data (compact, keys in order, only ``"``, ``\\`` and control characters
-    escaped), in 7 µs where json took 17; a number under 0.0001 is written 0.00001 where json writes 1e-05,
-    the same value. json writes what orjson refuses (an integer past 64 bits)."""
-    try:
-        return orjson.dumps(data)
-    except orjson.JSONEncodeError:
-        return _json_text(data).encode("utf-8")
-
-
 JSON_LINE, CSV_LINE = 0, 1
 """The parts of a record's open-data fragment: its records.json line (also its own file) and its CSV row."""
 PARALLEL_THRESHOLD = 1000
@@ -342,7 +331,7 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
         csv_lines: dict[str, list[bytes]] = {kind: [] for kind in KINDS}
         for record, key in zip(batch, keys[start:start + SERIALISE_BATCH]):
             data = publisher.record(record)
-            json_line = json_lines[record.id] = _json_line(data)
+            json_line = json_lines[record.id] = compact_json(data)
             csv_line = lines.line(csv_row(data, columns[record.kind]))
             csv_lines[record.kind].append(csv_line)
             if runs is None:

@@ -52,6 +52,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from ..compactjson import compact_json
 from .analysis import fold_table_for
 from .documents import BOOSTS, FIELDS, KIND_ORDER, SearchDoc
 from .numbering import FORMAT
@@ -459,7 +460,7 @@ def _years(docs: list[SearchDoc]) -> list[str]:
 def doc_file(doc: SearchDoc) -> bytes:
     """``<n>.json``: what the browser shows of a result (made from the record alone, with the site's settings)."""
     data = {"id": doc.id, "u": doc.url, "t": doc.title, "d": doc.date, "k": doc.kind, "r": doc.region, "s": doc.snippet}
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return compact_json(data)
 
 
 def _version(numbered: str, shards: int) -> str:
