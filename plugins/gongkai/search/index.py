@@ -15,6 +15,7 @@ schema for anyone who queries it with whoosh's own parser.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from dataclasses import dataclass
@@ -331,17 +332,16 @@ def _write_segment(writer, docs: list[SearchDoc], postings: Postings, region_cha
                 docs_of = postings.doc[rows][mine]
                 _write_field(out, encoded[low:high], bounds, docnum_of[docs_of], postings.tf[rows][mine], postings.lengths[docs_of, fieldno])
             out.finish_field()
-        elif sch[name].indexed:
-            terms: dict[str, list[int]] = {}
+        elif sch[name].indexed:  # (id, kind, regions, year: each posting weight 1, no length)
+            terms: dict[bytes, list[int]] = {}
             for docnum, filter_terms in enumerate(filters):
                 for value in filter_terms[name]:
-                    terms.setdefault(value, []).append(docnum)
+                    terms.setdefault(value.encode("utf-8"), []).append(docnum)
+            ordered = sorted(terms)
+            bounds = np.cumsum([0, *map(len, map(terms.__getitem__, ordered))])
+            docs_of = np.fromiter(itertools.chain.from_iterable(map(terms.__getitem__, ordered)), dtype=np.int32, count=int(bounds[-1]))
             out.start_field(name, sch[name])
-            for value in sorted(terms, key=lambda v: v.encode("utf-8")):
-                out.start_term(value.encode("utf-8"))
-                for n in terms[value]:
-                    out.add(n, 1.0, b"", 0)
-                out.finish_term()
+            _write_field(out, ordered, bounds, docs_of, np.ones(len(docs_of), dtype=np.uint8), np.zeros(len(docs_of), dtype=np.int32))
             out.finish_field()
     out.close()
 
