@@ -80,7 +80,7 @@ def build_site(
 ) -> BuildResult:
     """Build the site of ``data_dir`` into ``output``; raises ``ProblemsFound`` before writing anything."""
     data_dir, output = Path(data_dir).resolve(), Path(output).resolve()
-    # Pelican is imported (0.1 s) while the load's workers parse, not before they start, with a core idle.
+    # Pelican is imported (0.05-0.1 s) while the load's workers parse, not before they start, with a core idle.
     catalog = catalog or load_catalog(data_dir, cache_dir=cache_dir, meanwhile=lambda: importlib.import_module("pelican"))
     from pelican import Pelican
     staging = staging_path(output)

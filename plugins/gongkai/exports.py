@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-
 from .buildcache import PickleCache
 from .fragments import FragmentStore
 from .output import CopiedRange
