@@ -415,43 +415,16 @@ def write_exports(site: Site) -> Unfinished | None:
     # Without a global key (a Site made by hand) nothing says when cached bytes are stale: use none.
     store = FragmentStore(Path(cache_dir) if cache_dir and site.global_key else None, "open-data", site.global_key,
                           scratch=site.setting("GONGKAI_SCRATCH_PATH"))
-    try:
-        rest = _write_files(site, store)
-    except BaseException:
-        store.save()
-        raise
-    if rest is None:
-        store.save()
-        return None
+    runs: list[Runs] | None = None
+    forked: ForkedWork | None = None
 
-    def finish(_: int | None) -> None:
+    def cancel() -> None:  # (this build failed: stop the workers, keep what the store holds)
         try:
-            rest.finish()
+            if forked is not None:
+                forked.cancel()
+            close_runs(runs)
         finally:
             store.save()
-
-    def cancel() -> None:
-        try:
-            rest.cancel()
-        finally:
-            store.save()
-
-    return Unfinished(None, finish, cancel)
-
-
-def _write_files(site: Site, store: FragmentStore) -> Unfinished | None:
-    """Write the open data; with its lines still being made in workers (a clean build), returns what is
-    left (the joined files), so that the build's next step (the sitemap) runs in the meantime."""
-    records = site.publication.records
-    keys = [site.fingerprints.of_record(record) for record in records]  # the record's file digest: cheap
-    missing = [number for number, key in enumerate(keys) if not store.keep(key)]
-    runs, forked = _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing],
-                                  whole=len(missing) == len(keys))
-
-    def cancel() -> None:
-        if forked is not None:
-            forked.cancel()
-        close_runs(runs)
 
     def join(_: int | None = None) -> None:
         try:
@@ -460,15 +433,21 @@ def _write_files(site: Site, store: FragmentStore) -> Unfinished | None:
             cancel()
             raise
         close_runs(runs)
+        store.save()
 
     try:
+        records = site.publication.records
+        keys = [site.fingerprints.of_record(record) for record in records]  # the record's file digest: cheap
+        missing = [number for number, key in enumerate(keys) if not store.keep(key)]
+        runs, forked = _serialise_all(site, store, [records[n] for n in missing], [keys[n] for n in missing],
+                                      whole=len(missing) == len(keys))
         made, of_record = set(missing), site.fingerprints.of_record
         _write_record_files(site, [record for number, record in enumerate(records) if number not in made],
                             lambda record: store.part(of_record(record), JSON_LINE))
     except BaseException:
         cancel()
         raise
-    if forked is not None:
+    if forked is not None:  # (the workers are still making the lines)
         return Unfinished(None, join, cancel)
     join()
     return None
