@@ -228,6 +228,18 @@ def test_analysis_shared_with_forked_workers_makes_the_same_index(tmp_path, monk
         assert [(h.n, h.score) for h in ours.hits] == [(h.n, h.score) for h in theirs.hits]
 
 
+def test_search_document_files_are_compact_utf8_json_of_a_record_page(sample_site):
+    """What the browser fetches for each hit (``search/docs/…/<n>.json``): one line of compact JSON in
+    UTF-8, as json writes it (the Chinese text not escaped), naming a record page that is there."""
+    files = sorted((sample_site.output / "search" / "docs").rglob("*.json"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text)
+        assert text == json.dumps(doc, ensure_ascii=False, separators=(",", ":")), path
+        assert (sample_site.output / doc["u"] / "index.html").is_file(), doc["u"]
+
+
 def test_a_build_process_starts_no_blas_threads():
     """The build makes no BLAS call, and OpenBLAS's threads (made when numpy is imported, woken around each
     of a build's forks) spun on the other core: importing the plugin first leaves numpy with none."""
