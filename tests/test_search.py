@@ -250,6 +250,27 @@ def test_a_build_process_starts_no_blas_threads():
     assert threads.stdout.strip() == "1"
 
 
+def test_a_build_reuses_the_memory_it_frees_instead_of_faulting_fresh_pages_in(tmp_path):
+    """glibc gave freed heap back to the system as soon as enough of its top was free, so a build's next
+    lists and arrays faulted fresh pages in again (a clean build at 20,000 records: 830,000 page faults).
+    A process that has built keeps its freed heap for reuse: of five rounds of 100 MB made and freed,
+    only the first faults its pages in."""
+    script = (
+        "import resource, sys; from pathlib import Path; from gongkai.build import build_site\n"
+        "build_site(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "for round in range(5):\n"
+        "    blocks = [bytearray(1 << 20) for _ in range(100)]\n"
+        "    del blocks\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins")}
+    faulted = subprocess.run([sys.executable, "-c", script, str(ROOT / "data"), str(tmp_path / "out")], env=env,
+                             capture_output=True, text=True, check=True, cwd=ROOT)
+    round_pages = 100 * 256  # (4 KB pages)
+    assert int(faulted.stdout.split()[-1]) < 2 * round_pages  # (103,288 without; 25,607 with)
+
+
 @pytest.mark.parametrize("in_memory", [True, False])
 def test_results_made_in_order_come_over_in_files_that_leave_nothing_behind(tmp_path, monkeypatch, in_memory):
     """``workers.made_in_order`` gives every result in order, whichever process made it. A worker hands

@@ -20,6 +20,7 @@ from typing import Any
 from .catalog import Catalog, load_catalog
 from .output import recycle_spare, spare_path, swap_in
 from .progress import files_under
+from .workers import keep_freed_heap
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +81,7 @@ def build_site(
 ) -> BuildResult:
     """Build the site of ``data_dir`` into ``output``; raises ``ProblemsFound`` before writing anything."""
     data_dir, output = Path(data_dir).resolve(), Path(output).resolve()
+    keep_freed_heap()  # (before the load: its workers are forked with it)
     # Pelican is imported (0.05-0.1 s) while the load's workers parse, not before they start, with a core idle.
     catalog = catalog or load_catalog(data_dir, cache_dir=cache_dir, meanwhile=lambda: importlib.import_module("pelican"))
     from pelican import Pelican

