@@ -197,9 +197,10 @@ def keep_freed_heap() -> None:
 
     glibc maps a block of 128 KB or more on its own, and gives freed heap back as soon as the top of it
     is free; a clean build at 20,000 records reallocates its numpy arrays and lists again and again, and
-    took 830,000 page faults (each a zeroed page, ≈2 µs here). Fixed thresholds (which also turn glibc's
-    adaptive ones off) took that to 715,000 and the build's CPU down by 0.5 s, its peak memory unchanged:
-    the heap is still given back before each fork (``freeze_for_fork``)."""
+    took 790,000-860,000 page faults (each a zeroed page, ≈2 µs here). Fixed thresholds (which also turn
+    glibc's adaptive ones off) took that to 715,000-725,000 and the build's CPU down by 0.32 s (paired, on
+    tmpfs), its peak memory unchanged: the heap is still given back before each fork (``freeze_for_fork``).
+    (``PYTHONMALLOC=malloc``, glibc for Python's small objects too, took 1,080,000 faults and 3.5 s more.)"""
     try:
         import ctypes
 
