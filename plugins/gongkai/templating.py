@@ -24,7 +24,7 @@ from types import FunctionType, MethodType
 from typing import Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, Template
-from jinja2.compiler import CodeGenerator, optimizeconst
+from jinja2.compiler import CodeGenerator
 from jinja2.runtime import Context, Macro
 from markupsafe import escape
 
@@ -87,19 +87,6 @@ class JoinedOutputCodeGenerator(CodeGenerator):
         finally:
             frame.buffer = None
 
-    @optimizeconst
-    def visit_Getattr(self, node, frame) -> None:
-        # ``a.b`` as the builtin ``getattr(a, "b", missing)``, and ``environment.getattr`` (which then
-        # tries ``a["b"]``) only when that finds no attribute: the same value, where stock Jinja called
-        # the method for every dot, some 300 times a record page. ``a`` is evaluated once; each
-        # name is read right after it is set, so nested and neighbouring dots can share them.
-        if self.environment.is_async:
-            super().visit_Getattr(node, frame)
-            return
-        self.write(f"({_VALUE} if ({_VALUE} := getattr(({_OBJECT} := ")
-        self.visit(node.node, frame)
-        self.write(f"), {node.attr!r}, missing)) is not missing else environment.getattr({_OBJECT}, {node.attr!r}))")
-
     def blockvisit(self, nodes, frame) -> None:
         # A block's body (``block_frame``; its ``if`` branches are copies of that frame, with
         # this buffer) collects its output and yields it once, as Jinja does in a macro.
@@ -130,8 +117,6 @@ class JoinedOutputCodeGenerator(CodeGenerator):
 
 _JOINED = "__gongkai_joined"
 """The buffer name ``JoinedOutputCodeGenerator`` gives its output while stock Jinja writes it."""
-_OBJECT, _VALUE = "gongkai_dot_object", "gongkai_dot_value"
-"""The names a compiled ``a.b`` (``JoinedOutputCodeGenerator.visit_Getattr``) keeps ``a`` and the value in."""
 
 
 class DirectCallContext(Context):
