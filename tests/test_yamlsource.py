@@ -311,6 +311,20 @@ def test_marks_are_one_based_and_exact():
     assert document.mark_for(("nowhere",)) == Mark(1, 1)
 
 
+@pytest.mark.parametrize("asterisk", ["", "note: '*不是别名*'\n"])
+def test_a_problem_deep_inside_a_document_is_found_with_or_without_an_asterisk_in_it(asterisk):
+    """A text with no ``*`` has no alias, and loads by a quicker walk than one that may (``*`` in a quoted
+    text): both find the same data and the same marks, and a problem three levels down at its position."""
+    source = asterisk + "id: a\nstages:\n  - stage: 决定\n    detail: {on: 2024-02-30}\n"
+    [(line, column, message)] = problems(source)
+    assert (line, column) == (4 + bool(asterisk), 18) and "2024-02-30" in message
+    document = load_yaml(source.replace("2024-02-30", "2024-02-03"))
+    assert document.data["stages"] == [{"stage": "决定", "detail": {"on": date(2024, 2, 3)}}]
+    assert document.mark_for(("stages", 0, "detail", "on")) == Mark(4 + bool(asterisk), 18)
+    assert document.mark_for(("stages", 0, "detail", "on"), key=True) == Mark(4 + bool(asterisk), 14)
+    assert document.mark_within(("stages", 0, "stage"), "定") == Mark(3 + bool(asterisk), 13)
+
+
 def test_syntax_error_marks_count_characters_not_bytes():
     [(line, column, message)] = problems("标题标题: 值: 错\n".encode())
     assert (line, column) == (1, 8) and "引号" in message

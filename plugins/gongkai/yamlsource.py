@@ -20,9 +20,9 @@ builds Python values itself with a small, predictable set of rules:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -54,6 +54,7 @@ class _Loader(_BaseLoader):
 
 Path = tuple[str | int, ...]
 """Where a value sits in a document: mapping keys and list indexes, as pydantic's ``loc``."""
+_SCALAR, _MAPPING, _SEQUENCE = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 
 MAX_DEPTH = 32
 """Records nest three levels at most; anything far deeper is hostile or broken."""
@@ -126,10 +127,9 @@ class Document:
     """A loaded YAML document: its data and where each part of it was written."""
 
     data: Any
-    value_marks: dict[Path, Any] = field(default_factory=dict)
-    """The start of each value, by path; ``()`` is the whole document (libyaml marks, 0-based)."""
-    key_marks: dict[Path, Any] = field(default_factory=dict)
-    """The start of each mapping key, by the path of the value it introduces."""
+    root: yaml.Node | None = None
+    """The composed document (libyaml marks, 0-based), walked only when a position is asked for:
+    recording every value's position as the data was made took half of making it."""
     text: str = ""
     """The source text, for positions inside a value (``mark_within``)."""
 
@@ -140,11 +140,12 @@ class Document:
         scalar without escapes there, a line of a block scalar); otherwise the
         scalar's own position. The scalar ends where the next key or value begins.
         """
-        start = getattr(self.value_marks.get(path), "index", None)
-        if start is None or not needle:
+        along = self._along(path)
+        node = self.root if not path else along[-1][1] if len(along) == len(path) else None
+        if node is None or not needle:
             return self.mark_for(path)
-        later = (getattr(m, "index", -1) for m in (*self.value_marks.values(), *self.key_marks.values()))
-        end = min((i for i in later if i > start), default=len(self.text))
+        start = node.start_mark.index
+        end = min((i for i in _starts(self.root) if i > start), default=len(self.text))
         found = start - 1
         for _ in range(occurrence + 1):
             found = self.text.find(needle, found + 1, end)
@@ -154,14 +155,41 @@ class Document:
 
     def mark_for(self, path: Path, *, key: bool = False) -> Mark:
         """The best position for ``path``: its key or value, else its nearest ancestor's."""
-        marks = self.key_marks if key else self.value_marks
-        while path:
-            found = marks.get(path) or self.value_marks.get(path)
-            if found:
-                return _as_mark(found)
-            path = path[:-1]
-        found = self.value_marks.get(())
-        return _as_mark(found) if found else Mark(1, 1)
+        along = self._along(path)
+        if along:
+            key_node, node = along[-1]
+            return _mark(key_node if key and key_node is not None else node)
+        return _mark(self.root) if self.root is not None else Mark(1, 1)
+
+    def _along(self, path: Path) -> list[tuple[yaml.Node | None, yaml.Node]]:
+        """The nodes of ``path``'s parts, as far as the document has them: each part's key (None for a
+        list item) and value. (A loaded document has no duplicate key and no alias: each path is one node.)"""
+        along: list[tuple[yaml.Node | None, yaml.Node]] = []
+        node = self.root
+        for part in path:
+            if node.__class__ is _MAPPING:
+                found = next(((k, v) for k, v in node.value if k.value == part), None)
+            elif node.__class__ is _SEQUENCE and isinstance(part, int) and 0 <= part < len(node.value):
+                found = (None, node.value[part])
+            else:
+                found = None
+            if found is None:
+                break
+            along.append(found)
+            node = found[1]
+        return along
+
+
+def _starts(node: yaml.Node) -> Iterator[int]:
+    """Where every value and key under ``node`` (and itself) starts, as offsets into the text."""
+    yield node.start_mark.index
+    if node.__class__ is _MAPPING:
+        for key_node, value_node in node.value:
+            yield key_node.start_mark.index
+            yield from _starts(value_node)
+    elif node.__class__ is _SEQUENCE:
+        for item in node.value:
+            yield from _starts(item)
 
 
 class YamlLoadError(Exception):
@@ -257,7 +285,6 @@ class _Builder:
     """Turns a composed node graph into Python values, recording marks and problems."""
 
     def __init__(self) -> None:
-        self.document = Document(None)
         self.problems: list[YamlProblem] = []
         self.aliased = False
         self._seen: set[int] = set()
@@ -275,7 +302,6 @@ class _Builder:
             self.aliased = True  # reported at each ``*ref`` by ``load_yaml``
             return None
         self._seen.add(seen)
-        self.document.value_marks[path] = node.start_mark
         if depth > MAX_DEPTH:
             self.problem(node, f"嵌套层次过深（超过 {MAX_DEPTH} 层）")
             return None
@@ -297,7 +323,7 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        key_marks = self.document.key_marks
+        key_nodes: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             # ``<<`` is plain text here (no YAML 1.1 resolver), so a merge key is just an unknown field.
             if not isinstance(key_node, yaml.ScalarNode):
@@ -306,10 +332,10 @@ class _Builder:
             key = key_node.value
             key_path = path + (key,)
             if key in result:
-                first = _as_mark(key_marks[key_path])
+                first = _mark(key_nodes[key])
                 self.problem(key_node, f"字段「{key}」重复出现（第一次在第 {first.line} 行）；重复的键会丢失数据")
                 continue
-            key_marks[key_path] = key_node.start_mark
+            key_nodes[key] = key_node
             result[key] = self.build(value_node, key_path, depth + 1)
         return result
 
@@ -379,11 +405,15 @@ def load_yaml(raw: bytes | str) -> Document:
         raise YamlLoadError([YamlProblem(Mark(1, 1), f"YAML 语法错误：{error}")]) from None
     except RecursionError:
         raise YamlLoadError([YamlProblem(Mark(1, 1), "嵌套层次过深")]) from None
-    builder = _Builder()
     if node is None:
-        return Document(None, {(): Mark(1, 1)})
-    builder.document.data = builder.build(node, (), 0)
-    builder.document.text = text
+        return Document(None)
+    if "*" not in text:  # (no alias then: the careful walk below is for documents with something to report)
+        try:
+            return Document(_plain_value(node, 0), node, text)
+        except _Unusual:
+            pass
+    builder = _Builder()
+    data = builder.build(node, (), 0)
     if builder.aliased:  # the node graph knows only the anchor; the tokens know each alias
         builder.problems += [
             YamlProblem(Mark(t.start_mark.line + 1, t.start_mark.column + 1), "不支持 YAML 锚点与别名（&/*）：请直接写出内容")
@@ -392,7 +422,34 @@ def load_yaml(raw: bytes | str) -> Document:
         builder.problems.sort(key=lambda p: (p.mark.line, p.mark.column))
     if builder.problems:
         raise YamlLoadError(builder.problems)
-    return builder.document
+    return Document(data, node, text)
+
+
+class _Unusual(Exception):
+    """Something ``_plain_value`` leaves to ``_Builder``, which says what and where."""
+
+
+def _plain_value(node: yaml.Node, depth: int) -> Any:
+    """The value of ``node`` when nothing in it is a problem, as ``_Builder`` makes it (without an alias,
+    which the caller rules out); raises ``_Unusual`` at anything ``_Builder`` would report."""
+    if depth > MAX_DEPTH or node.tag not in _CORE_TAGS:
+        raise _Unusual
+    kind = node.__class__
+    if kind is _SCALAR:
+        if node.style:
+            return node.value
+        try:
+            return _resolve_plain(node.value, node)
+        except _NodeError:
+            raise _Unusual from None
+    if kind is _MAPPING:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not _SCALAR or key_node.value in result:
+                raise _Unusual
+            result[key_node.value] = _plain_value(value_node, depth + 1)
+        return result
+    return [_plain_value(item, depth + 1) for item in node.value]
 
 
 _YAML_PHRASES = {
