@@ -43,9 +43,6 @@ FORK_AFTER_MADE = 100
 """Record pages are checked here in batches, the first small (on a clean build every page is made,
 and the cores wait meanwhile), then doubling up to ``FORK_BATCH``; once a batch makes this many, the
 rest go to forked workers."""
-RECORD_PAGE_SHARES_PER_WORKER = 8
-"""Shares of the record pages per worker: the last share a worker takes is what the other core waits
-for at the end of the step (at 20,000 records, 8 shares of 2,500 pages kept one core idle ≈0.3 s)."""
 
 
 @dataclass(frozen=True)
@@ -486,8 +483,7 @@ def start_record_pages(site: Site) -> ForkedWork | None:
     # kernel copies every page a child writes (every worker took every other record: 107,000 page
     # copies at 20,000 records, 70,000 so, and 0.2 s less of the workers' CPU).
     rest = sorted(records[checked:], key=id)
-    return ForkedWork(site, lambda share, shares: write_records(site, rest, share, shares),
-                      shares_per_worker=RECORD_PAGE_SHARES_PER_WORKER) if rest else None
+    return ForkedWork(site, lambda share, shares: write_records(site, rest, share, shares)) if rest else None
 
 
 def write_tombstones(site: Site) -> None:
