@@ -200,7 +200,7 @@ def keep_freed_heap() -> None:
     took 790,000-860,000 page faults (each a zeroed page, ≈2 µs here). Fixed thresholds (which also turn
     glibc's adaptive ones off) took that to 715,000-725,000 and the build's CPU down by 0.32 s (paired, on
     tmpfs), its peak memory unchanged: the heap is still given back before each fork (``freeze_for_fork``).
-    (``PYTHONMALLOC=malloc``, glibc for Python's small objects too, took 1,080,000 faults and 3.5 s more.)"""
+    (``PYTHONMALLOC=malloc``, glibc for Python's small objects too, took 1,080,000 faults and 3.7-4.0 s more.)"""
     try:
         import ctypes
 
