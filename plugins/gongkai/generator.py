@@ -64,17 +64,12 @@ Only when the search step patches a kept corpus (``search.kept.only_patches``): 
 record beside the page workers took a clean build's peak memory past 1 GB at 20,000 records; then
 all steps run in this process, ``ALONE_FIRST`` first."""
 
-ALONE_FIRST = ("search index", "feeds", "sitemap")
+ALONE_FIRST = ("search index", "feeds")
 """When the search step analyzes every record (a clean build), these steps run first, then the others in
 ``OUTPUT_STEPS``'s order: the search index alone but for the worker sharing its analysis (its memory
-peak), then the feeds and the sitemap (``LIGHT_STEPS``) beside the whoosh writer it leaves running
-(``workers.Unfinished``: about a second in which a core waited for it), waited for as the sitemap ends,
-so that it is gone before the record pages' workers are forked."""
-
-LIGHT_STEPS = ("feeds", "sitemap")
-"""Steps with little memory of their own, which run beside a child an earlier step left running
-(``workers.run_steps``): the feeds took 0.25 s less than the whoosh writer's last part at 20,000
-records, and the sitemap fills that, where it shared the cores with the open data's workers."""
+peak), then the feeds beside the whoosh writer it leaves running (``workers.Unfinished``: about a second
+in which a core waited for it), waited for as the feeds end, so that it is gone before the record
+pages' workers are forked."""
 
 
 class RecordsGenerator(Generator):
@@ -179,7 +174,7 @@ class RecordsGenerator(Generator):
                 bodies = render()
                 report["beside"] = None
                 order = [*ALONE_FIRST, *(name for name in steps if name not in ALONE_FIRST)]
-                run_steps(site, [(name, steps[name]) for name in order], report["steps"], light=LIGHT_STEPS)
+                run_steps(site, [(name, steps[name]) for name in order], report["steps"])
             else:
                 background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside, report["steps"])
                 report["beside"] = list(BACKGROUND_STEPS) if background.forked else None

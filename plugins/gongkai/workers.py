@@ -27,7 +27,7 @@ import tempfile
 import time
 import traceback
 from multiprocessing.reduction import recv_handle, send_handle
-from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .output import OutputTree, WrittenApart
 from .site import Site
@@ -409,32 +409,27 @@ class Unfinished:
 
 
 def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], Unfinished | None]]],
-              seconds: dict[str, float | None] | None = None, light: Collection[str] = ()) -> dict[str, float | None]:
+              seconds: dict[str, float | None] | None = None) -> dict[str, float | None]:
     """Run each ``(name, step)`` in order; how long each took, entered in ``seconds`` as each ends
     (the build's report: the progress display reads it while the build runs, and a step entered
     as None is the one running).
 
     A step may return a child process it left running (``Unfinished``): the next step runs beside
     it, on the core this process would have left idle waiting for it, and it is finished as that
-    step ends (the wait counts to its own step), or as the last of the ``light`` steps right after
-    that one ends. The steps beside it must not be ones whose memory peaks (record pages, open
-    data): the child's memory adds to theirs.
+    step ends (the wait counts to its own step). The next step must not be one whose memory peaks
+    (record pages, open data): the child's memory adds to it.
     """
     seconds = {} if seconds is None else seconds
-    steps = list(steps)
     left: tuple[str, Unfinished] | None = None
     try:
-        for number, (name, step) in enumerate(steps):
+        for name, step in steps:
             seconds[name] = None
             started = time.perf_counter()
             unfinished = step(site)
             seconds[name] = time.perf_counter() - started
-            if left is not None and (unfinished is not None or number + 1 == len(steps)
-                                     or steps[number + 1][0] not in light):
-                _finish(*left, seconds)
-                left = None
-            if unfinished is not None:
-                left = (name, unfinished)
+            before, left = left, ((name, unfinished) if unfinished is not None else None)
+            if before is not None:
+                _finish(*before, seconds)
         if left is not None:
             _finish(*left, seconds)
     except BaseException:
