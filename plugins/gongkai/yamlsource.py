@@ -282,7 +282,8 @@ class _NodeError(Exception):
 
 
 class _Builder:
-    """Turns a composed node graph into Python values, recording marks and problems."""
+    """Turns a composed node graph into Python values, reporting every problem in it with its position
+    (``load_yaml`` takes a document here when ``_plain_value`` finds something it does not make)."""
 
     def __init__(self) -> None:
         self.problems: list[YamlProblem] = []
