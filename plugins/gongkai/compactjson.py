@@ -16,8 +16,13 @@ from typing import Any
 import orjson
 
 
+def json_text(value: Any) -> str:
+    """The same compact JSON as text, by json's C encoder (``indent`` would take its pure-Python one, 5x slower)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def compact_json(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json_text(value).encode("utf-8")

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .buildcache import PickleCache
+from .compactjson import json_text
 from .fragments import FragmentStore
 from .output import CopiedRange
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
@@ -189,7 +190,7 @@ def cell_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)  # what json.dumps writes for a finite number
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json_text(value)
 
 
 def escape_item(text: str) -> str:
@@ -264,11 +265,6 @@ class CsvLines:
 # --- files ------------------------------------------------------------------------------------
 
 
-def _json_text(value: Any) -> str:
-    """Compact JSON (json's C encoder; ``indent`` would take the pure-Python one, 5x slower)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 JSON_LINE, CSV_LINE = 0, 1
 """The parts of a record's open-data fragment: its records.json line (also its own file) and its CSV row."""
 PARALLEL_THRESHOLD = 1000
@@ -331,7 +327,7 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
             data = publisher.record(record)
             # (json, not orjson's ``compact_json``: the same bytes in half the time, but the workers' heaps
             # grew with it, and the step's peak with them: 976-1,001 MB of the process tree against 916-930.)
-            json_line = json_lines[record.id] = _json_text(data).encode("utf-8")
+            json_line = json_lines[record.id] = json_text(data).encode("utf-8")
             csv_line = lines.line(csv_row(data, columns[record.kind]))
             csv_lines[record.kind].append(csv_line)
             if runs is None:
@@ -474,7 +470,7 @@ def _write_data_files(site: Site, store: FragmentStore, records: list[Record], k
     # (path, keys, part, head, separator, tail, the runs' part). One record per line in records.json,
     # so a change shows as a changed line; the CSVs are UTF-8 with a BOM (Excel), a header of column
     # names, one CRLF line per record.
-    joins = [(urls.data("records.json"), keys, JSON_LINE, (_json_text(head)[:-1] + ',"records":[\n').encode("utf-8"),
+    joins = [(urls.data("records.json"), keys, JSON_LINE, (json_text(head)[:-1] + ',"records":[\n').encode("utf-8"),
               b",\n", (b"\n" if keys else b"") + b"]}\n", "json")]
     for kind in KINDS:
         header = "\ufeff".encode("utf-8") + lines.line([c.name for c in csv_columns(kind, schema)])

@@ -45,14 +45,13 @@ the shards of the terms it does not touch byte for byte as they were.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..compactjson import compact_json
+from ..compactjson import compact_json, json_text
 from .analysis import fold_table_for
 from .documents import BOOSTS, FIELDS, KIND_ORDER, SearchDoc
 from .numbering import FORMAT
@@ -480,7 +479,7 @@ def build_static_index(docs: list[SearchDoc], postings: Postings, vocab, kind_la
     groups, made["facets.bin"] = _facets(docs, vocab)
     meta = _meta(docs, vocab, kind_labels, postings, encoded.shards, groups)
     meta["docs"] = "../../" + docs_folder.removeprefix("search/")  # relative to search/index/<version>/
-    made["meta.json"] = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    made["meta.json"] = json_text(meta).encode("utf-8")
     return StaticIndex(_version(numbered, encoded.shards), made, encoded, postings.terms, digested, touched_rows)
 
 
