@@ -252,7 +252,7 @@ def test_a_build_process_starts_no_blas_threads():
 
 def test_a_build_reuses_the_memory_it_frees_instead_of_faulting_fresh_pages_in(tmp_path):
     """glibc gave freed heap back to the system as soon as enough of its top was free, so a build's next
-    lists and arrays faulted fresh pages in again (a clean build at 20,000 records: 830,000 page faults).
+    lists and arrays faulted fresh pages in again (a clean build at 20,000 records: 790,000-860,000 page faults).
     A process that has built keeps its freed heap for reuse: of five rounds of 100 MB made and freed,
     only the first faults its pages in."""
     script = (
