@@ -24,7 +24,7 @@ import pytest
 from conftest import BUILD_EPOCH, SAMPLE_DATA, build, case_record, disclosure_record, new_data_dir, report_record, write_record
 
 from gongkai.catalog import load_catalog, load_vocabularies
-from gongkai.exports import Column, csv_columns, csv_row, guarded, join_items, split_items
+from gongkai.exports import Column, csv_columns, csv_line, csv_row, guarded, join_items, split_items
 from gongkai.jsonschema import editor_schemas, record_types, vocab_fields
 from gongkai.publication import publish
 from gongkai.workers import available_cores
@@ -152,6 +152,23 @@ def test_list_items_are_joined_and_escaped_predictably():
     assert joined == "a\\|b|c\\\\d||e\\\\\\|f|中文"
     assert split_items(joined) == items
     assert split_items("") == [] and join_items([]) == ""
+
+
+def test_csv_lines_are_what_pythons_csv_writer_writes_and_read_back_whole():
+    """``csv_line`` joins cells itself; a spreadsheet or ``csv.reader`` must get every cell back as it was."""
+    import random
+
+    alphabet = ["a", '"', ",", "\r", "\n", "\x00", " ", "\t", "\\", "'", "中", "\u2028", "\x85", "|", "=", ""]
+    picked = random.Random(8)
+    rows = [[""], ["", ""], ['"'], ["a,b", "c\r\nd", '他说"好"']]
+    rows += [["".join(picked.choice(alphabet) for _ in range(picked.randint(0, 5))) for _ in range(picked.randint(1, 4))]
+             for _ in range(20000)]
+    for cells in rows:
+        written = io.StringIO(newline="")
+        csv.writer(written, lineterminator="\r\n").writerow(cells)
+        line = csv_line(cells)
+        assert line == written.getvalue().encode("utf-8"), cells
+        assert next(csv.reader(io.StringIO(line.decode("utf-8"), newline=""))) == cells
 
 
 def test_downloads_page_explains_files_fields_and_licence(sample_site):

@@ -34,8 +34,6 @@ joined files then are the cache's fragments too, hard-linked into it
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -173,11 +171,14 @@ def csv_columns(kind: str, schema: dict | None = None) -> list[Column]:
 
 
 def _values(node: Any, path: tuple[str, ...]) -> Any:
-    if not path or node is None:
-        return node
-    if isinstance(node, list):
-        return [_values(item, path) for item in node]
-    return _values(node.get(path[0]), path[1:])
+    """The value at ``path`` in a published record; where the path passes through a list, one per item."""
+    for depth, key in enumerate(path):
+        if node is None:
+            return None
+        if isinstance(node, list):
+            return [_values(item, path[depth:]) for item in node]
+        node = node.get(key)
+    return node
 
 
 def cell_text(value: Any) -> str:
@@ -234,7 +235,8 @@ def guarded(cell: str) -> str:
 def csv_row(record: dict, columns: list[Column]) -> list[str]:
     row = []
     for column in columns:
-        value = _values(record, column.path)
+        path = column.path
+        value = record.get(path[0]) if len(path) == 1 else _values(record, path)  # (most columns: a field)
         if value.__class__ is str and not column.many:  # most cells: text, checked first
             row.append(guarded(value))
         elif column.as_json:
@@ -248,18 +250,22 @@ def csv_row(record: dict, columns: list[Column]) -> list[str]:
     return row
 
 
-class CsvLines:
-    """CSV rows as the bytes of their lines (CRLF, UTF-8): a file is its header line and rows joined."""
+def csv_line(cells: list[str]) -> bytes:
+    """One CSV line (CRLF, UTF-8), as Python's ``csv.writer`` writes it by default (``QUOTE_MINIMAL``):
+    a cell holding ``"``, ``,``, CR or LF is quoted, its ``"`` doubled; a row of one empty cell is ``""``.
+    Joined here: through ``csv.writer`` and a ``StringIO`` a line took three times as long
+    (``tests/test_exports.py`` checks both give the same bytes)."""
+    if len(cells) == 1 and not cells[0]:
+        return b'""\r\n'
+    return (",".join(map(_csv_cell, cells)) + "\r\n").encode("utf-8")
 
-    def __init__(self) -> None:
-        self._buffer = io.StringIO(newline="")
-        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
-    def line(self, cells: list[str]) -> bytes:
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._writer.writerow(cells)
-        return self._buffer.getvalue().encode("utf-8")
+def _csv_cell(cell: str) -> str:
+    if '"' in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    if "," in cell or "\n" in cell or "\r" in cell:
+        return '"' + cell + '"'
+    return cell
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -319,7 +325,7 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
     the files they are joined into)."""
     schema = schema_of(site.publication.vocab)
     columns = {kind: csv_columns(kind, schema) for kind in KINDS}
-    publisher, lines = Publisher(site), CsvLines()
+    publisher = Publisher(site)
     for start in range(0, len(records), SERIALISE_BATCH):  # (the lines of a batch only: 150 MB in all)
         batch, json_lines = records[start:start + SERIALISE_BATCH], {}
         csv_lines: dict[str, list[bytes]] = {kind: [] for kind in KINDS}
@@ -328,12 +334,12 @@ def _serialise(site: Site, store: FragmentStore, records: list[Record], keys: li
             # (json, not orjson's ``compact_json``: the same bytes in half the time, but the workers' heaps
             # grew with it, and the step's peak with them: 976-1,001 MB of the process tree against 916-930.)
             json_line = json_lines[record.id] = json_text(data).encode("utf-8")
-            csv_line = lines.line(csv_row(data, columns[record.kind]))
-            csv_lines[record.kind].append(csv_line)
+            row_line = csv_line(csv_row(data, columns[record.kind]))
+            csv_lines[record.kind].append(row_line)
             if runs is None:
-                store.add(key, (json_line, csv_line))
+                store.add(key, (json_line, row_line))
             else:
-                runs.fragments[key] = (len(json_line), len(csv_line))
+                runs.fragments[key] = (len(json_line), len(row_line))
         _write_record_files(site, batch, lambda record: json_lines[record.id])
         if runs is not None:
             runs.append(list(json_lines.values()), csv_lines)
@@ -463,7 +469,6 @@ def _write_data_files(site: Site, store: FragmentStore, records: list[Record], k
         "count": len(keys),
     }
     schema = schema_of(site.publication.vocab)
-    lines = CsvLines()
     by_kind: dict[str, list[str]] = {kind: [] for kind in KINDS}
     for record, key in zip(records, keys):
         by_kind[record.kind].append(key)
@@ -473,7 +478,7 @@ def _write_data_files(site: Site, store: FragmentStore, records: list[Record], k
     joins = [(urls.data("records.json"), keys, JSON_LINE, (json_text(head)[:-1] + ',"records":[\n').encode("utf-8"),
               b",\n", (b"\n" if keys else b"") + b"]}\n", "json")]
     for kind in KINDS:
-        header = "\ufeff".encode("utf-8") + lines.line([c.name for c in csv_columns(kind, schema)])
+        header = "\ufeff".encode("utf-8") + csv_line([c.name for c in csv_columns(kind, schema)])
         joins.append((urls.data(f"{kind}s.csv"), by_kind[kind], CSV_LINE, header, b"", b"", kind))
     file_keys = []
     for path, keys_of, part, head_of, separator, tail, run_part in joins:
