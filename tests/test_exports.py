@@ -417,6 +417,47 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
         assert path.read_bytes() == (tmp_path / "fresh" / path.relative_to(tmp_path / "delete")).read_bytes(), path
 
 
+@pytest.mark.skipif(available_cores() < 2, reason="open data is made in this process on one core")
+def test_the_sitemap_runs_while_open_data_workers_make_the_lines_and_its_failure_stops_them(tmp_path, monkeypatch):
+    """A clean build whose open data is made in forked workers runs the sitemap step before it joins
+    records.json and the CSVs (a core was left idle at the build's end). A sitemap that fails then
+    stops the workers and fails the build with its error; the output stays as it was."""
+    import multiprocessing
+
+    from gongkai import exports, generator, sitemap
+    from gongkai.build import staging_path
+
+    data, output = new_data_dir(tmp_path / "data"), tmp_path / "out"
+    for number in range(6):
+        write_record(data, "case", case_record(f"t-case-{number}"))
+    monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)
+    joined_before_sitemap: list[bool] = []
+
+    def noting(site):
+        joined_before_sitemap.append((staging_path(output) / "data" / "records.json").exists())
+        return sitemap.write_sitemap(site)
+
+    def sitemap_step(step):
+        monkeypatch.setattr(generator, "OUTPUT_STEPS", tuple((name, step if name == "sitemap" else made)
+                                                             for name, made in generator.OUTPUT_STEPS))
+
+    sitemap_step(noting)
+    build(data, output)
+    assert joined_before_sitemap == [False]
+    assert len(json.loads((output / "data" / "records.json").read_text(encoding="utf-8"))["records"]) == 6
+    before = {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()}
+
+    def failing(site):
+        raise RuntimeError("站点地图出错")
+
+    sitemap_step(failing)
+    write_record(data, "case", case_record("t-case-0", title="改过的标题"))
+    with pytest.raises(RuntimeError, match="站点地图出错"):
+        build(data, output)  # (without a build cache: every line made again, in workers)
+    assert not multiprocessing.active_children()
+    assert {p.relative_to(output): p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
+
+
 def test_forked_work_gives_each_share_in_order_once_it_is_done_and_taken_over(tmp_path):
     """``ForkedWork.finished_shares``: the shares' numbers in order, each given once its result was
     adopted (what the open data's records.json is written from while later shares are made);

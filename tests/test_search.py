@@ -250,54 +250,6 @@ def test_a_build_process_starts_no_blas_threads():
     assert threads.stdout.strip() == "1"
 
 
-@pytest.mark.skipif(available_cores() < 2, reason="the whoosh index is written in this process on one core")
-def test_a_clean_build_writes_the_sitemap_in_the_whoosh_writers_process_after_the_index(tmp_path, monkeypatch):
-    """On a clean build the whoosh writer's process runs the sitemap step once the index is written (the
-    feeds outlasted the writer with a core waiting; the sitemap took its time where both cores were busy).
-    Its files come back into the build's manifest; a sitemap that fails there fails the build with its
-    error, leaving the output, its index and no process behind."""
-    import multiprocessing
-
-    from whoosh import index
-
-    from gongkai import generator, sitemap
-    from gongkai.build import staging_path
-    from gongkai.search.folders import whoosh_staging
-
-    data, output, ran = new_data_dir(tmp_path / "data"), tmp_path / "out", tmp_path / "sitemap-ran"
-    for number in range(6):
-        write_record(data, "case", case_record(f"t-case-{number}"))
-
-    def noting(site):  # (in a child process: what it saw goes to a file)
-        ran.write_text(json.dumps([os.getpid(), index.exists_in(str(whoosh_staging(whoosh_dir(output))))]))
-        return sitemap.write_sitemap(site)
-
-    def sitemap_step(step):
-        monkeypatch.setattr(generator, "OUTPUT_STEPS", tuple((name, step if name == "sitemap" else made)
-                                                             for name, made in generator.OUTPUT_STEPS))
-
-    sitemap_step(noting)
-    build(data, output)
-    pid, index_written = json.loads(ran.read_text())
-    assert pid != os.getpid() and index_written
-    sitemap_xml = (output / "sitemap.xml").read_text(encoding="utf-8")
-    assert all(f"/cases/t-case-{number}/</loc>" in sitemap_xml for number in range(6))
-    manifest = json.loads((output / MANIFEST).read_text(encoding="utf-8"))
-    assert {"sitemap.xml", "robots.txt"} <= set(manifest["unkeyed"])  # written on every build, taken over here
-    before, whoosh_before = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}, search(output, "标题").total
-
-    def failing(site):
-        raise RuntimeError("站点地图出错")
-
-    sitemap_step(failing)
-    write_record(data, "case", case_record("t-case-0", title="改过的标题"))
-    with pytest.raises(RuntimeError, match="站点地图出错"):
-        build(data, output)  # (without a build cache: the search step analyzes every record, as on a clean build)
-    assert not multiprocessing.active_children()
-    assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
-    assert search(output, "标题").total == whoosh_before and not staging_path(output).exists()
-
-
 def test_a_build_reuses_the_memory_it_frees_instead_of_faulting_fresh_pages_in(tmp_path):
     """glibc gave freed heap back to the system as soon as enough of its top was free, so a build's next
     lists and arrays faulted fresh pages in again (a clean build at 20,000 records: 790,000-860,000 page faults).

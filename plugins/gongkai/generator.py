@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable
 
 from pelican import signals
 from pelican.generators import Generator
@@ -33,21 +33,21 @@ from .publication import build_time, publish
 from .search.kept import only_patches
 from .site import Site
 from .urls import Urls
-from .workers import BackgroundSteps, Step, Unfinished, run_steps
+from .workers import BackgroundSteps, Unfinished, run_steps
 
 log = logging.getLogger(__name__)
 
 
-def write_search(site: Site, after: Sequence[tuple[str, Step]] = ()) -> Unfinished:
+def write_search(site: Site) -> Unfinished:
     """The search step (``search.step``), imported where it runs: on a rebuild that is a forked process,
     and numpy and whoosh (a quarter of a second) are not for this one to import. Returns the whoosh
-    writer it leaves running, whose process runs the steps ``after`` once the index is written."""
+    writer it leaves running."""
     from .search.step import write_search as step
 
-    return step(site, after)
+    return step(site)
 
 
-OUTPUT_STEPS: tuple[tuple[str, Step], ...] = (
+OUTPUT_STEPS: tuple[tuple[str, Callable[[Site], Unfinished | None]], ...] = (
     ("pages", pages.write_pages),
     ("feeds", feeds.write_feeds),
     ("open data", exports.write_exports),
@@ -70,12 +70,6 @@ ALONE_FIRST = ("search index", "feeds")
 peak), then the feeds beside the whoosh writer it leaves running (``workers.Unfinished``: about a second
 in which a core waited for it), waited for as the feeds end, so that it is gone before the record
 pages' workers are forked."""
-
-AFTER_THE_WHOOSH_WRITER = ("sitemap",)
-"""When the search step analyzes every record, these steps run in the whoosh writer's process once it has
-written the index (``search.step``; their files come back to this process as that ends): the feeds here took
-≈0.4 s longer than the writer, with a core waiting, and the sitemap took as long beside the open data's
-workers, where both cores were busy."""
 
 
 class RecordsGenerator(Generator):
@@ -179,8 +173,6 @@ class RecordsGenerator(Generator):
             if not beside:
                 bodies = render()
                 report["beside"] = None
-                after = [(name, steps.pop(name)) for name in AFTER_THE_WHOOSH_WRITER]
-                steps["search index"] = lambda site: write_search(site, after)
                 order = [*ALONE_FIRST, *(name for name in steps if name not in ALONE_FIRST)]
                 run_steps(site, [(name, steps[name]) for name in order], report["steps"])
             else:

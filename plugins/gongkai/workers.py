@@ -9,8 +9,7 @@ and may do other work of its own meanwhile. Two shapes:
 
 - ``ForkedWork``: one job split into shares over a pool (record pages, open data);
 - ``BackgroundSteps``: whole output steps in one process beside the parent's
-  other steps (on a rebuild the search index, then the sitemap; on a clean build
-  the sitemap, after the whoosh writer's own work in its process);
+  other steps (the search index, then the sitemap);
 - ``made_in_order``: a sequence of results made by this process and forked
   workers at once, taken in order (the search analysis of a clean build).
 """
@@ -36,8 +35,6 @@ from .site import Site
 Share = Callable[[int, int], Any]
 """``work(share, shares)``: do the ``share``-th of ``shares`` parts of the work; may return what the
 parent should take over besides the files (see ``ForkedWork``'s ``adopt``)."""
-Step = Callable[[Site], "Unfinished | None"]
-"""An output step: ``step(site)`` writes its files, and may return a child process it left running."""
 
 _job: tuple[Site, Share, int] | None = None
 """What the forked workers run (inherited, never pickled)."""
@@ -339,10 +336,9 @@ class BackgroundSteps:
     change anything else the parent reads: only their files come back.
     """
 
-    def __init__(self, site: Site, steps: Sequence[tuple[str, Step]], beside: bool = True,
-                 seconds: dict[str, float | None] | None = None, first: Callable[[], None] | None = None):
-        """``seconds``: where the steps run here enter their times as they go (``run_steps``).
-        ``first()``: done before the steps, where they run (the whoosh writer's work, ``search.step``)."""
+    def __init__(self, site: Site, steps: Sequence[tuple[str, Callable[[Site], Unfinished | None]]], beside: bool = True,
+                 seconds: dict[str, float | None] | None = None):
+        """``seconds``: where the steps run here enter their times as they go (``run_steps``)."""
         self.site = site
         self.seconds: dict[str, float | None] = {}
         """How long each step took (in the child: its own time, not the wait for it)."""
@@ -350,12 +346,10 @@ class BackgroundSteps:
         self.forked = beside and available_cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
         """Whether the steps run in a child (else they have run already)."""
         if not self.forked:
-            if first is not None:
-                first()
             self.seconds = run_steps(site, steps, seconds)
             return
         self._results, sender = multiprocessing.get_context("fork").Pipe(duplex=False)
-        self._process = fork_child(_background, site, steps, sender, first)
+        self._process = fork_child(_background, site, steps, sender)
         sender.close()
 
     def cancel(self) -> None:
@@ -414,7 +408,7 @@ class Unfinished:
             cancel()
 
 
-def run_steps(site: Site, steps: Iterable[tuple[str, Step]],
+def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], Unfinished | None]]],
               seconds: dict[str, float | None] | None = None) -> dict[str, float | None]:
     """Run each ``(name, step)`` in order; how long each took, entered in ``seconds`` as each ends
     (the build's report: the progress display reads it while the build runs, and a step entered
@@ -451,14 +445,11 @@ def _finish(name: str, unfinished: Unfinished, seconds: dict[str, float | None])
     seconds[name] = (seconds[name] or 0.0) + time.perf_counter() - started
 
 
-def _background(site: Site, steps: Sequence[tuple[str, Step]], sender: Any,
-                first: Callable[[], None] | None = None) -> None:
+def _background(site: Site, steps: Sequence[tuple[str, Callable[[Site], Unfinished | None]]], sender: Any) -> None:
     """The child's side of ``BackgroundSteps``."""
     report: dict[str, Any] = {}
     site.settings = {**site.settings, "GONGKAI_REPORT": report}
     try:
-        if first is not None:
-            first()
         seconds, written = site.output.written_apart(lambda: run_steps(site, steps))
     except BaseException:
         sender.send(("failed", traceback.format_exc()))

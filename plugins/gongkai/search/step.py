@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Sequence
 
 from ..facets import region_chains
 from ..records import RECORD_TYPES, Record
 from ..site import Site
-from ..workers import BackgroundSteps, Step, Unfinished, return_free_memory
+from ..workers import Unfinished, fork_child, return_free_memory
 from .analysis import reuse_folding
 from .corpus import analyze, kept_corpus, last_numbers
 from .documents import KIND_ORDER, SearchDoc, numbered_records, search_document, search_documents
@@ -40,10 +39,9 @@ def _write_doc_files(site: Site, folder: str, docs: list[SearchDoc], records: di
     return len(docs)
 
 
-def write_search(site: Site, after: Sequence[tuple[str, Step]] = ()) -> Unfinished:
+def write_search(site: Site) -> Unfinished:
     """Write the search page and the static index of the public records; the whoosh index is written
-    by a child process, returned running (the build's next step runs beside it). That process then
-    runs the steps ``after`` (``workers.BackgroundSteps``: their files come back here as it is finished)."""
+    by a child process, returned running (the build's next step runs beside it)."""
     timings: dict[str, float] = {}
     started = clock = time.perf_counter()
     cpu_started, child_cpu_started = time.process_time(), _children_cpu()
@@ -82,8 +80,7 @@ def write_search(site: Site, after: Sequence[tuple[str, Step]] = ()) -> Unfinish
         state = index_state(docs, numbered, site.fingerprints.digests, site.global_key)
         changes = documents_to_replace(whoosh_target, state)
         replace = None if changes is None else _replacement(site, by_number, *changes)
-        whoosh_args = (whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
-        writer = BackgroundSteps(site, after, first=lambda: write_whoosh(*whoosh_args))
+        writer = fork_child(write_whoosh, whoosh_target, docs, postings, region_chains(vocab), not staged, state, replace)
         lap("forking the whoosh writer")  # (which first returns the analysis's freed heap: freeze_for_fork)
 
         labels = {kind: RECORD_TYPES[kind].label for kind in KIND_ORDER}
@@ -118,7 +115,8 @@ def write_search(site: Site, after: Sequence[tuple[str, Step]] = ()) -> Unfinish
         _render_page(site, base, labels)
     except BaseException:
         if writer is not None:  # a failed build leaves the previous whoosh index as it was
-            writer.cancel()
+            writer.terminate()
+            writer.join()
         raise
     timings["total"] = time.perf_counter() - started
     timings["cpu"] = time.process_time() - cpu_started
@@ -138,18 +136,13 @@ def write_search(site: Site, after: Sequence[tuple[str, Step]] = ()) -> Unfinish
         }
     ended = time.perf_counter()
 
-    def whoosh_done(_: int | None) -> None:
-        try:
-            writer.finish()
-        except RuntimeError as error:
-            then = f" (then {', '.join(name for name, _ in after)})" if after else ""
-            raise RuntimeError(f"writing the whoosh index {whoosh_target}{then} failed: {error}") from None
+    def whoosh_done(exitcode: int | None) -> None:
+        if exitcode not in (0, None):
+            raise RuntimeError(f"writing the whoosh index {whoosh_target} failed (exit code {exitcode})")
         timings["whoosh after the step"] = time.perf_counter() - ended  # (the next step ran meanwhile)
         timings["whoosh cpu"] = _children_cpu() - child_cpu_started
-        if isinstance(report, dict) and writer.seconds:
-            report.setdefault("steps", {}).update(writer.seconds)
 
-    return Unfinished(None, whoosh_done, writer.cancel)
+    return Unfinished(writer, whoosh_done)
 
 
 def _replacement(site: Site, records: dict[int, Record], removed: list[str], added: list[int]) -> Replacement:
