@@ -126,6 +126,46 @@ def test_a_vocabulary_change_parses_everything_again(tmp_path, parsed):
     assert sorted(parsed) == ["t-case-1.yaml", "t-case-2.yaml", "t-disc-1.yaml", "t-rep-1.yaml"]
 
 
+def test_a_cache_written_against_another_prelude_parses_everything_again(tmp_path, parsed, monkeypatch):
+    """Whole records are pickled against ``recordpickle``'s prelude (its objects referred to by number):
+    a cache written under another prelude (other code, another Python) must not be read with this one."""
+    data, cache = _folder(tmp_path), tmp_path / "cache"
+    load_catalog(data, cache_dir=cache)
+    monkeypatch.setattr(catalog_module, "PRELUDE_DIGEST", "another prelude")
+    parsed.clear()
+    load_catalog(data, cache_dir=cache)
+    assert sorted(parsed) == ["t-case-1.yaml", "t-case-2.yaml", "t-disc-1.yaml", "t-rep-1.yaml"]
+
+
+def test_records_pickled_in_another_process_read_back_whole_in_any_order(tmp_path):
+    """A load worker pickles, the build (or a later build, from the cache) unpickles: a fresh process
+    makes the same prelude. Each record reads back on its own, as it was, and records of a class share
+    their field names' strings (one copy of each, where a pickle of its own made every record its own)."""
+    import pickle
+
+    from gongkai import recordpickle
+
+    data = _folder(tmp_path)
+    script = (
+        "import pickle, sys; from pathlib import Path; from gongkai.catalog import load_catalog; "
+        "from gongkai.recordpickle import dumps; "
+        f"records = [item.record for item in load_catalog(Path({str(data)!r})).loaded]; "
+        "sys.stdout.buffer.write(pickle.dumps([dumps(r) for r in records]))"
+    )
+    plugins = str(Path(catalog_module.__file__).resolve().parents[1])
+    pickled = pickle.loads(subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                                          env={**os.environ, "PYTHONPATH": plugins}).stdout)
+    records = [item.record for item in load_catalog(data).loaded]
+    assert len(pickled) == len(records) == 4
+    read = {n: recordpickle.loads(pickled[n]) for n in reversed(range(len(pickled)))}
+    for n, record in enumerate(records):
+        assert type(read[n]) is type(record) and read[n].model_dump() == record.model_dump()
+        assert read[n].__pydantic_fields_set__ == record.__pydantic_fields_set__
+        assert len(pickled[n]) < len(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+    first, second = (next(r for r in read.values() if r.id == i) for i in ("t-case-1", "t-case-2"))
+    assert all(a is b for a, b in zip(first.__dict__, second.__dict__))
+
+
 def test_a_torn_cache_is_ignored(tmp_path, parsed):
     data, cache = _folder(tmp_path), tmp_path / "cache"
     load_catalog(data, cache_dir=cache)

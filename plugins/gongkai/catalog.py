@@ -29,6 +29,7 @@ from .problems import Problem, ProblemsFound, display_path, problem_at, problems
 from .records import KIND_OF_FOLDER, RECORD_TYPES, Record, build_models, validate_record
 from .rules import check_record
 from .vocabulary import VOCABULARY_FILES, Entry, Vocabularies, Vocabulary
+from .recordpickle import PRELUDE_DIGEST
 from .storedrecord import StoredRecord
 from .recordcache import Entries, RecordCache, bucket_of, decode, encode, stat_key, trusted_stat_key
 from .yamlsource import Document, Mark, YamlLoadError, load_yaml
@@ -416,7 +417,7 @@ def load_catalog(data_dir: Path, workers: int | None = None, cache_dir: Path | N
     data_dir = Path(data_dir)
     with _collector_paused():
         vocab, vocab_digest, files, problems = _survey(data_dir)
-        salt = "\0".join((code_fingerprint(), vocab_digest, os.getcwd()))
+        salt = "\0".join((code_fingerprint(), PRELUDE_DIGEST, vocab_digest, os.getcwd()))  # (recordpickle)
         cache = RecordCache.for_data(cache_dir, data_dir, salt) if cache_dir is not None else None
         entries, found, bodies, body_store = _load_entries(files, vocab, salt, cache, workers, cache_dir, meanwhile)
         try:

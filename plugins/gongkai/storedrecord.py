@@ -23,11 +23,11 @@ nothing changed unpickles no whole record.
 from __future__ import annotations
 
 import os
-import pickle
 import weakref
 from functools import cache
 from typing import Any, Union
 
+from . import recordpickle
 from .records import Record
 
 SUMMARY = (
@@ -95,7 +95,7 @@ class StoredRecord:
             if record._record is None:
                 return record._read_pickle()
             record = record._record
-        return pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+        return recordpickle.dumps(record)
 
     def _read_pickle(self) -> bytes:
         if isinstance(self._pickled, tuple):
@@ -117,7 +117,7 @@ class StoredRecord:
     def record(self) -> Record:
         """The whole record (unpickled now if it was not yet)."""
         if self._record is None:
-            self._record = pickle.loads(self._read_pickle())
+            self._record = recordpickle.loads(self._read_pickle())
             self._pickled = self._source = None  # the record holds it all now
         return self._record
 
