@@ -81,6 +81,25 @@ class _Coder:
         self.unpickler = pickle.Unpickler(self.into)
         self.unpickler.load()  # its memo now holds the prelude's objects, by the same numbers
 
+    def dumps(self, record: Record) -> bytes:
+        with self.lock:
+            _refill(self.out, b"")
+            self.pickler.dump(record)
+            return self.out.getvalue()
+
+    def loads(self, data: bytes) -> Record:
+        with self.lock:
+            _refill(self.into, data)
+            return self.unpickler.load()
+
+
+def _refill(stream: io.BytesIO, data: bytes) -> None:
+    """``stream`` holding ``data`` alone, read or written from its start."""
+    stream.seek(0)
+    stream.truncate()
+    stream.write(data)
+    stream.seek(0)
+
 
 _coder: _Coder | None = None
 
@@ -94,20 +113,9 @@ def _the_coder() -> _Coder:
 
 def dumps(record: Record) -> bytes:
     """The record pickled against the prelude (``loads`` reads it back, in this process or another)."""
-    coder = _the_coder()
-    with coder.lock:
-        coder.out.seek(0)
-        coder.out.truncate()
-        coder.pickler.dump(record)
-        return coder.out.getvalue()
+    return _the_coder().dumps(record)
 
 
 def loads(data: bytes) -> Record:
     """A record from ``dumps``'s bytes."""
-    coder = _the_coder()
-    with coder.lock:
-        coder.into.seek(0)
-        coder.into.truncate()
-        coder.into.write(data)
-        coder.into.seek(0)
-        return coder.unpickler.load()
+    return _the_coder().loads(data)
