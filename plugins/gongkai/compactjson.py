@@ -1,12 +1,11 @@
 """Compact JSON in UTF-8, as ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` writes it.
 
-Written for every record's search document (``search/docs/<n>.json``) and open-data line, so by
-orjson: the same bytes for all 20,000 records of the benchmark's data (keys in order; only ``"``,
-``\\`` and control characters escaped), in a third to a half of json's time. A number under 0.0001
-comes out as ``0.00001`` where json writes ``1e-05``, the same value; what orjson refuses (an integer
-past 64 bits) json writes. (With orjson the open data's forked workers' heaps grow by some 60 MB at
-20,000 records; since whole records share their field names (``recordpickle``), the build's peak has
-room for it: 873-879 MB against 846-866 MB with json.)
+Written for every record's search document (``search/docs/<n>.json``), so by orjson: the same
+bytes for all 20,000 records of the benchmark's data (keys in order; only ``"``, ``\\`` and control
+characters escaped), in a third of json's time. A number under 0.0001 comes out as ``0.00001`` where
+json writes ``1e-05``, the same value; what orjson refuses (an integer past 64 bits) json writes.
+(The open data's lines stay with json: with orjson, its forked workers' heaps grew, and the build's
+peak memory with them, by some 60 MB at 20,000 records.)
 """
 
 from __future__ import annotations
