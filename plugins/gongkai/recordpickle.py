@@ -114,9 +114,25 @@ def _the_coder() -> _Coder:
 
 def dumps(record: Record) -> bytes:
     """The record pickled against the prelude (``loads`` reads it back, in this process or another)."""
-    return _the_coder().dumps(record)
+    try:
+        return _the_coder().dumps(record)
+    except BaseException:
+        _forget_the_coder()
+        raise
 
 
 def loads(data: bytes) -> Record:
-    """A record from ``dumps``'s bytes."""
-    return _the_coder().loads(data)
+    """A record from ``dumps``'s bytes (only those: the record cache's salt holds ``PRELUDE_DIGEST``, since
+    a pickle made otherwise numbers its objects from 0 and would read the prelude's in their place)."""
+    try:
+        return _the_coder().loads(data)
+    except BaseException:
+        _forget_the_coder()
+        raise
+
+
+def _forget_the_coder() -> None:
+    """After a failure the next record gets a new coder: bytes that were not ``dumps``'s could have written
+    into the kept unpickler's memo, which every later record reads the prelude from."""
+    global _coder
+    _coder = None
