@@ -16,6 +16,7 @@ and may do other work of its own meanwhile. Two shapes:
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import multiprocessing.connection
@@ -201,24 +202,29 @@ def keep_freed_heap() -> None:
     glibc's adaptive ones off) took that to 715,000-725,000 and the build's CPU down by 0.32 s (paired, on
     tmpfs), its peak memory unchanged: the heap is still given back before each fork (``freeze_for_fork``).
     (``PYTHONMALLOC=malloc``, glibc for Python's small objects too, took 1,080,000 faults and 3.7-4.0 s more.)"""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
+    libc = _glibc()
+    if libc is not None:
         libc.mallopt(-3, HEAP_MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
         libc.mallopt(-1, HEAP_TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
 
 
 def return_free_memory() -> None:
     """Give the heap freed so far back to the system (glibc keeps it for this process otherwise)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _glibc() -> Any:
+    """glibc's allocator calls (``mallopt``, ``malloc_trim``), loaded once; None where the C library is another."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
 
 
 def available_cores() -> int:
