@@ -14,6 +14,8 @@ import pickle
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .piecewise import open_to_write
+
 ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = (ROOT / "plugins" / "gongkai", ROOT / "theme")
 
@@ -86,7 +88,7 @@ class PickleCache:
     def save(self, entries: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-        with open(temporary, "wb") as out:
+        with open_to_write(temporary) as out:
             pickle.dump(self.salt, out, protocol=pickle.HIGHEST_PROTOCOL)
             self._write_value(out, entries)
         # The old file goes first: ext4 writes out a file renamed over another before the rename

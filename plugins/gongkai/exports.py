@@ -44,6 +44,7 @@ from .buildcache import PickleCache
 from .compactjson import json_text
 from .fragments import FragmentStore
 from .output import CopiedRange
+from .piecewise import open_to_write
 from .jsonschema import KINDS, PUBLISHED_ONLY_FIELDS, dumps, published_field_order, published_schema, vocab_fields
 from .records import RECORD_TYPES, Record
 from .site import Site
@@ -305,7 +306,7 @@ class Runs:
         chunks = {"json": json_chunk, **{kind: b"".join(lines) for kind, lines in csv_lines.items()}}
         for part, chunk in chunks.items():
             if chunk:
-                with open(self.paths[part], "ab") as out:
+                with open_to_write(self.paths[part], "ab") as out:
                     out.write(chunk)
                 self.lengths[part] += len(chunk)
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .output import CopiedRange, Pieces
+from .piecewise import open_to_write, write_all
 
 MAX_SEGMENTS = 8
 """More segments than this (one per build that made anything) are merged into one."""
@@ -223,10 +224,7 @@ class FragmentStore:
             self._new, self._new_pid, self._new_size = secrets.token_hex(8), os.getpid(), 0
             self.folder.mkdir(parents=True, exist_ok=True)
             self._files[self._new] = os.open(self._segment_path(self._new), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        data = b"".join(parts)
-        written = 0
-        while written < len(data):
-            written += os.write(self._files[self._new], data[written:])
+        write_all(self._files[self._new], b"".join(parts))
         entry, at = [], self._new_size
         for part in parts:
             entry.append((self._new, at, len(part)))
@@ -316,7 +314,7 @@ class FragmentStore:
             sizes = {segment: size for segment, (_, size) in segments.items()}  # one segment, just written
         index = {segment: (count, size, sizes[segment]) for segment, (count, size) in segments.items()}
         temporary = self._index_path().with_name(f"{self.name}.index.{os.getpid()}.tmp")
-        with open(temporary, "wb") as out:
+        with open_to_write(temporary) as out:
             pickle.dump((self.salt, live, self._joined, index), out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, self._index_path())
         named = index.keys()
@@ -329,7 +327,7 @@ class FragmentStore:
         """The live fragments copied, in their first parts' order, into one new segment."""
         segment = secrets.token_hex(8)
         compacted = {}
-        with open(self._segment_path(segment), "xb") as out:
+        with open_to_write(self._segment_path(segment), "xb") as out:
             offset = 0
             for key, entry in sorted(live.items(), key=lambda item: item[1][0][:2]):
                 moved = []

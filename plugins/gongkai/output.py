@@ -40,6 +40,7 @@ from typing import Callable, Iterable, Sequence, TypeVar
 
 import orjson
 
+from .piecewise import write_all
 from .urls import output_file
 
 MANIFEST = ".gongkai-manifest.json"
@@ -71,12 +72,6 @@ COPY_UNSUPPORTED = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno
 """Why ``copy_file_range`` may refuse two files (another file system, an old kernel): then they go through here."""
 
 
-def _write_all(descriptor: int, data: bytes | bytearray) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view):]
-
-
 def _copy_range(source: int, target: int, offset: int, length: int) -> None:
     """Append ``length`` bytes of ``source`` from ``offset`` to ``target`` (in the kernel when it can)."""
     while length:
@@ -86,7 +81,7 @@ def _copy_range(source: int, target: int, offset: int, length: int) -> None:
             if error.errno not in COPY_UNSUPPORTED:
                 raise
             chunk = os.pread(source, min(length, 1 << 24), offset)
-            _write_all(target, chunk)
+            write_all(target, chunk)
             copied = len(chunk)
         if not copied:
             raise OSError(errno.EIO, "a file to copy from is shorter than expected")
@@ -294,7 +289,7 @@ class OutputTree:
                             sources[piece.file] = os.open(piece.file, os.O_RDONLY)
                         _copy_range(sources[piece.file], descriptor, piece.offset, piece.length)
                     else:
-                        _write_all(descriptor, piece)
+                        write_all(descriptor, piece)
                 if written_over:
                     _cut_to_length(descriptor)
             finally:

@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
+from .piecewise import open_to_write
 from .storedrecord import StoredRecord, WholeRecords
 
 BUCKETS = 64
@@ -145,7 +146,8 @@ class RecordCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self._path(bucket)
         temporary = path.with_name(f"{path.name}.{os.getpid()}{STAGED_SUFFIX}")
-        temporary.write_bytes(data)
+        with open_to_write(temporary) as out:
+            out.write(data)
         return str(temporary)
 
     def put_in_place(self, bucket: int, staged: str) -> None:
