@@ -9,7 +9,11 @@ the median of the rounds' differences (after − before), not the difference of 
 Each build is a whole ``invoke build`` process of a snapshot of its commit (``run.source_tree``),
 into an empty output folder with an empty build cache, on the benchmark's synthetic records. The
 folders go on ``--folder`` (default ``/dev/shm`` where it exists): on tmpfs, nothing is measured on
-the file system's state after the previous round's deletions (``measure.set_aside``).
+the file system's state after the previous round's deletions (``measure.set_aside``). With ``--disk``
+they go on the disk as the benchmark's do, where writing costs what a deployment pays (the twenty-fourth
+session found ext4's large page-cache folios costing a clean build seconds of system CPU that tmpfs
+never showed): each build's folder is then moved aside, not deleted, after what earlier builds wrote
+has been written back (``measure.settle``), and the moved folders are deleted at the end.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from rich.table import Table
 
 from . import run
 from .datasets import dataset
-from .measure import Sample, measure
+from .measure import Sample, empty_trash, fresh_dir, measure, set_aside, settle
 
 
 @dataclass
@@ -60,26 +64,37 @@ def summary(rounds: list[Round]) -> dict[str, float | int | None]:
     }
 
 
-def build_once(tree: Path, data: Path, folder: Path) -> Sample:
-    """A clean ``invoke build`` of ``data`` with the code in ``tree``, in ``folder`` (removed after)."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+def build_once(tree: Path, data: Path, folder: Path, aside: bool = False) -> Sample:
+    """A clean ``invoke build`` of ``data`` with the code in ``tree``, in ``folder`` (removed after, or
+    with ``aside`` moved aside once earlier builds' writes are written back: see the module's docstring)."""
+    if aside:
+        fresh_dir(folder)
+        settle()
+    else:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
     try:
         command = run._invoke("build", "--data", str(data), "--output", str(folder / "output"))
         return measure(command, cwd=tree, env=run._env(folder / "cache"), sample_tree=False)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if aside:
+            set_aside(folder)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def compare(before: Path, after: Path, data: Path, rounds: int, folder: Path) -> list[Round]:
+def compare(before: Path, after: Path, data: Path, rounds: int, folder: Path, aside: bool = False) -> list[Round]:
     """``rounds`` rounds of one clean build with each tree, ``after`` first in every other round."""
     made = []
-    for number in range(rounds):
-        after_first = number % 2 == 1
-        first = build_once(after if after_first else before, data, folder / "build")
-        second = build_once(before if after_first else after, data, folder / "build")
-        made.append(Round(second, first, True) if after_first else Round(first, second, False))
+    try:
+        for number in range(rounds):
+            after_first = number % 2 == 1
+            first = build_once(after if after_first else before, data, folder / "build", aside)
+            second = build_once(before if after_first else after, data, folder / "build", aside)
+            made.append(Round(second, first, True) if after_first else Round(first, second, False))
+    finally:
+        empty_trash()
     return made
 
 
@@ -108,10 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=6, help="rounds, each one build per commit (default 6)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--folder", type=Path, default=None, help="where the builds go (default /dev/shm)")
+    parser.add_argument("--disk", action="store_true", help="build on the disk, as the benchmark does (in .cache/paired "
+                        "unless --folder says where), each build's folder moved aside")
     args = parser.parse_args(argv)
     trees = run.source_trees([args.before, args.after])
     data = dataset(args.size, args.seed)
-    rounds = compare(trees[0], trees[1], data.path, args.rounds, args.folder or default_folder())
+    folder = args.folder or (run.CACHE / "paired" if args.disk else default_folder())
+    rounds = compare(trees[0], trees[1], data.path, args.rounds, folder, args.disk)
     console = Console(highlight=False)
     console.print(table(rounds, args.before, args.after))
     found = summary(rounds)

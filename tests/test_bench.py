@@ -118,7 +118,8 @@ def test_paired_builds_alternate_their_order_and_compare_round_by_round(syntheti
     built: list[str] = []
     times = iter([24.0, 22.0, 24.0, 23.0, 26.0, 30.0])  # (before, after), (after, before), (before, after)
 
-    def fake_build(tree, data, folder):
+    def fake_build(tree, data, folder, aside=False):
+        assert not aside
         built.append(tree.name)
         wall = next(times)
         return Sample(wall, 0, 0, wall * 1.5)  # (CPU: one and a half cores)
