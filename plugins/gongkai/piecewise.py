@@ -3,7 +3,7 @@
 Linux (6.x) caches a buffered write to ext4 in page-cache folios as large as the
 write. On the machines this is built and measured on (virtual machines whose
 host takes back the memory a guest leaves free), filling large folios costs
-system CPU many times over: writing 100-200 MB to a new file took 0.5-1.3 s in
+system CPU many times over: writing 100-200 MB to a new file took 0.2-1.5 s in
 writes of 128 KB, 256 KB, 1 MB, 4 MB or all at once, and 0.02-0.09 s in writes
 of 96, 64 or 16 KB (tmpfs, whose folios are single pages, 0.07-0.1 s whatever
 the size). A clean build at 20,000 records wrote 543 MB in writes of 96 KB or
