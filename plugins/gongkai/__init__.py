@@ -10,7 +10,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # Nor does numpy ask for transparent huge pages for its large arrays (``madvise``): on a virtual machine whose
 # host takes back the memory its guest leaves free, a huge page is 2 MB the host must give back, and 500 MB of
-# arrays took 2.1-3.5 s of system CPU in huge pages against 0.15-0.23 s in 4 KB pages (docs/performance.md).
+# arrays took 2.1-3.1 s of system CPU in huge pages against 0.17-0.22 s in 4 KB pages (docs/performance.md).
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 
