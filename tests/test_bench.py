@@ -88,31 +88,6 @@ def test_progress_names_the_step_that_is_running():
     assert all(isinstance(seconds, float) for seconds in report["steps"].values())
 
 
-def test_a_step_runs_beside_what_the_last_left_running_unless_its_memory_peaks():
-    """``run_steps``: the step after one that left work running (``Unfinished``) starts before that work
-    is finished, and it is finished as the step ends; a step named in ``alone`` waits for it first."""
-    from gongkai.workers import Unfinished, run_steps
-
-    events = []
-
-    def leaves(name):
-        def step(site):
-            events.append(f"{name} ran")
-            return Unfinished(None, lambda code: events.append(f"{name} finished (exit {code})"))
-        return step
-
-    def plain(name):
-        return lambda site: events.append(f"{name} ran")
-
-    steps = [("search index", leaves("search index")), ("pages", leaves("pages")), ("feeds", plain("feeds")),
-             ("open data", leaves("open data")), ("sitemap", plain("sitemap"))]
-    seconds = run_steps(None, steps, alone=("pages", "open data"))
-    assert events == ["search index ran", "search index finished (exit None)",  # before the pages, not beside them
-                      "pages ran", "feeds ran", "pages finished (exit None)",     # the feeds beside the pages' workers
-                      "open data ran", "sitemap ran", "open data finished (exit None)"]
-    assert list(seconds) == [name for name, _ in steps]
-
-
 def test_a_real_build_reports_what_is_in_its_output(tmp_path):
     """The summary's counts come from what the build wrote, not a walk; they must agree with the folder."""
     result = build(SAMPLE_DATA, tmp_path / "out", siteurl="")

@@ -64,16 +64,12 @@ Only when the search step patches a kept corpus (``search.kept.only_patches``): 
 record beside the page workers took a clean build's peak memory past 1 GB at 20,000 records; then
 all steps run in this process, ``ALONE_FIRST`` first."""
 
-ALONE_FIRST = ("search index",)
+ALONE_FIRST = ("search index", "feeds")
 """When the search step analyzes every record (a clean build), these steps run first, then the others in
 ``OUTPUT_STEPS``'s order: the search index alone but for the worker sharing its analysis (its memory
-peak). The whoosh writer it leaves running (``workers.Unfinished``) has ended by the end of the step
-at 20,000 records; the record pages wait for it if not (``MEMORY_PEAKS``)."""
-
-MEMORY_PEAKS = ("pages", "open data")
-"""Steps whose forked workers peak in memory: each waits for what the step before left running
-(``workers.run_steps``' ``alone``) rather than start beside it. The feeds, which come after the
-pages, run beside the record pages' workers."""
+peak), then the feeds beside the whoosh writer it leaves running (``workers.Unfinished``: about a second
+in which a core waited for it), waited for as the feeds end, so that it is gone before the record
+pages' workers are forked."""
 
 
 class RecordsGenerator(Generator):
@@ -178,12 +174,12 @@ class RecordsGenerator(Generator):
                 bodies = render()
                 report["beside"] = None
                 order = [*ALONE_FIRST, *(name for name in steps if name not in ALONE_FIRST)]
-                run_steps(site, [(name, steps[name]) for name in order], report["steps"], MEMORY_PEAKS)
+                run_steps(site, [(name, steps[name]) for name in order], report["steps"])
             else:
                 background = BackgroundSteps(site, [(name, steps.pop(name)) for name in BACKGROUND_STEPS], beside, report["steps"])
                 report["beside"] = list(BACKGROUND_STEPS) if background.forked else None
                 bodies = render()
-                run_steps(site, steps.items(), report["steps"], MEMORY_PEAKS)
+                run_steps(site, steps.items(), report["steps"])
                 started = time.perf_counter()
                 background.finish()
                 report["steps"]["waiting for the forked steps"] = time.perf_counter() - started

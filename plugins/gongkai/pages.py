@@ -32,7 +32,7 @@ from .records import RECORD_TYPES, STAGE_ORDER, Case, CaseStage, Record, Report
 from .site import Site
 from .templating import prepare_templates
 from .urls import Urls
-from .workers import ForkedWork, Unfinished
+from .workers import ForkedWork
 
 HOME_NEWEST = 5
 """Newest records of each kind on the home page (keeps it well under 60 KB)."""
@@ -533,11 +533,8 @@ def public_pages(site: Site) -> Iterator[tuple[str, datetime | None]]:
         yield urls.record(record.url_kind, record.id), changed[id(record)]  # (converted once, above)
 
 
-def write_pages(site: Site) -> Unfinished | None:
-    """Write every HTML page of the records: record pages in forked workers while this process does the rest.
-
-    The workers are returned running (``Unfinished``) when they have not ended: the build's next step
-    (the feeds) runs here beside them, where this process had nothing left to do but wait."""
+def write_pages(site: Site) -> None:
+    """Write every HTML page of the records: record pages in forked workers while this process does the rest."""
     prepare_templates(site)
     items = RecordItems(site)
     for template in (f"record_{kind.kind}.html" for kind in KINDS):
@@ -557,12 +554,6 @@ def write_pages(site: Site) -> Unfinished | None:
         if record_pages is not None:
             record_pages.cancel()
         raise
-    if record_pages is None:
-        items.save()
-        return None
-
-    def finish(_: int | None) -> None:
+    if record_pages is not None:
         record_pages.finish()
-        items.save()
-
-    return Unfinished(None, finish, record_pages.cancel)
+    items.save()

@@ -28,7 +28,7 @@ import tempfile
 import time
 import traceback
 from multiprocessing.reduction import recv_handle, send_handle
-from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .output import OutputTree, WrittenApart
 from .site import Site
@@ -415,24 +415,20 @@ class Unfinished:
 
 
 def run_steps(site: Site, steps: Iterable[tuple[str, Callable[[Site], Unfinished | None]]],
-              seconds: dict[str, float | None] | None = None, alone: Collection[str] = ()) -> dict[str, float | None]:
+              seconds: dict[str, float | None] | None = None) -> dict[str, float | None]:
     """Run each ``(name, step)`` in order; how long each took, entered in ``seconds`` as each ends
     (the build's report: the progress display reads it while the build runs, and a step entered
     as None is the one running).
 
-    A step may return work it left running (``Unfinished``: a child process, or workers): the next
-    step runs beside it, on the core this process would have left idle waiting for it, and it is
-    finished as that step ends (the wait counts to its own step). A step named in ``alone`` (one
-    whose memory peaks: record pages, open data) waits for it first instead: the child's memory
-    would add to its peak.
+    A step may return a child process it left running (``Unfinished``): the next step runs beside
+    it, on the core this process would have left idle waiting for it, and it is finished as that
+    step ends (the wait counts to its own step). The next step must not be one whose memory peaks
+    (record pages, open data): the child's memory adds to it.
     """
     seconds = {} if seconds is None else seconds
     left: tuple[str, Unfinished] | None = None
     try:
         for name, step in steps:
-            if left is not None and name in alone:
-                before, left = left, None
-                _finish(*before, seconds)
             seconds[name] = None
             started = time.perf_counter()
             unfinished = step(site)
