@@ -364,21 +364,20 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
 
     monkeypatch.setattr(exports, "PARALLEL_THRESHOLD", 2)  # clean builds serialise in forked workers
     monkeypatch.setattr(catalog, "PARALLEL_THRESHOLD", 2)  # and load in workers, which keep the bodies they render
-    joined_runs = exports._joined_runs
-    runs_joined: list[list] = []  # the runs each joined file was made of (records.json's as its workers finish them)
+    ranges_of = exports.Runs.ranges
+    runs_joined: dict[str, int] = {}  # how many workers' runs each joined file was given (as its workers finish them)
 
-    def counted(runs, *rest):
-        seen: list = []
-        runs_joined.append(seen)
-        return joined_runs((seen.append(run) or run for run in runs), *rest)
+    def counted(run, part):
+        runs_joined[part] = runs_joined.get(part, 0) + 1
+        return ranges_of(run, part)
 
-    monkeypatch.setattr(exports, "_joined_runs", counted)
+    monkeypatch.setattr(exports.Runs, "ranges", counted)
     rendered: list[str] = []
     render_many = bodies._render_many
     monkeypatch.setattr(bodies, "_render_many", lambda texts: rendered.extend(texts) or render_many(texts))
     cached_build(tmp_path / "out")
     if available_cores() > 1:  # the workers' runs of lines, copied in the kernel: records.json and each CSV
-        assert len(runs_joined) == 4 and min(map(len, runs_joined)) > 1, runs_joined
+        assert len(runs_joined) == 4 and min(runs_joined.values()) > 1, runs_joined
         assert not rendered, "the load workers rendered every body and kept it in the body store"
         joined = {os.stat(tmp_path / "out" / "data" / name).st_ino for name in ("records.json", "cases.csv", "reports.csv")}
         segments = {path.stat().st_ino for path in (tmp_path / "cache").glob("open-data-*.segment")}

@@ -864,6 +864,34 @@ def test_a_staging_file_shared_with_the_live_site_is_replaced_one_it_alone_holds
     assert (staging / "alone.html").stat().st_ino == alone_inode
 
 
+def test_a_file_written_in_pieces_is_its_pieces_cut_to_length_and_reused_by_its_key(tmp_path):
+    """``write_keyed_in_pieces`` (the open data's joined files, a worker's run at a time): bytes and
+    ranges of other files in order, over a longer recycled file cut to their length, counted as
+    written only once closed; a path the live site holds with the same key is linked, not made."""
+    from gongkai.output import CopiedRange
+
+    live, staging = tmp_path / "live", tmp_path / "staging"
+    live_tree = OutputTree(live)
+    live_tree.write_keyed("data/records.json", "key-1", lambda: "上次的内容")
+    live_tree.finish()
+    run = tmp_path / "run"
+    run.write_bytes("甲乙丙丁".encode("utf-8"))
+    (staging / "data").mkdir(parents=True)
+    (staging / "data" / "all.csv").write_text("a recycled file, longer than what is written over it", encoding="utf-8")
+    tree = OutputTree(staging, live)
+    assert tree.write_keyed_in_pieces("data/records.json", "key-1") is None  # (linked from the live site)
+    file = tree.write_keyed_in_pieces("data/all.csv", "key-2")
+    file.add(b"head,")
+    file.add(CopiedRange(str(run), 3, 6))
+    file.add(b",tail")
+    assert "data/all.csv" not in tree.written
+    file.close()
+    assert (staging / "data" / "all.csv").read_text(encoding="utf-8") == "head,乙丙,tail"
+    assert (staging / "data" / "records.json").read_text(encoding="utf-8") == "上次的内容"
+    assert {"data/all.csv", "data/records.json"} <= tree.written
+    assert tree.keys["data/all.csv"] == "key-2"
+
+
 def test_a_search_step_failing_beside_the_others_fails_the_build_and_keeps_the_output(tmp_path, monkeypatch):
     """On a rebuild the search step runs in a forked process; its error must stop the build with the
     child's traceback, and leave the live output and its search index as they were."""

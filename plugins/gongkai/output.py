@@ -101,7 +101,7 @@ def _open_for_writing(target: str) -> tuple[int, bool]:
     freeing as many is many times slower (``recently_deleted`` in inode
     allocation), and a rebuild took four times a clean build. It is written
     over, not truncated first: the caller cuts it to length when done
-    (``_cut_to_length``), since ext4 flushes a file truncated to zero when it is
+    (``FileInPieces.close``), since ext4 flushes a file truncated to zero when it is
     closed (``auto_da_alloc``), which took 0.45 s for the 150 MB ``records.json``.
     """
     try:  # a new file, a new inode: nobody else can see it yet
@@ -123,9 +123,34 @@ def _open_for_writing(target: str) -> tuple[int, bool]:
     return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), False
 
 
-def _cut_to_length(descriptor: int) -> None:
-    """End the file where writing ended (what a recycled file held beyond it goes)."""
-    os.ftruncate(descriptor, os.lseek(descriptor, 0, os.SEEK_CUR))
+class FileInPieces:
+    """A file of the output being written, a piece at a time: bytes, or ranges of other files copied
+    by the kernel (``OutputTree.write_bytes``, ``OutputTree.write_keyed_in_pieces``)."""
+
+    def __init__(self, descriptor: int, written_over: bool, sources: dict[str, int], written: Callable[[], None]):
+        self._descriptor, self._written_over, self._sources, self._written = descriptor, written_over, sources, written
+
+    def add(self, piece: bytes | bytearray | CopiedRange) -> None:
+        if isinstance(piece, CopiedRange):
+            if piece.file not in self._sources:
+                self._sources[piece.file] = os.open(piece.file, os.O_RDONLY)
+            _copy_range(self._sources[piece.file], self._descriptor, piece.offset, piece.length)
+        else:
+            write_all(self._descriptor, piece)
+
+    def close(self, done: bool = True) -> None:
+        """End the file (``done``: what was added is all of it, and it counts as written; else it is
+        left as it is, for the failed build's staging folder to go with)."""
+        try:
+            if done and self._written_over:
+                # (end the file where writing ended: what a recycled file held beyond it goes)
+                os.ftruncate(self._descriptor, os.lseek(self._descriptor, 0, os.SEEK_CUR))
+        finally:
+            os.close(self._descriptor)
+            for source in self._sources.values():
+                os.close(source)
+        if done:
+            self._written()
 
 
 def file_in(root: Path | str, path: str) -> str:
@@ -278,29 +303,38 @@ class OutputTree:
         # (pieces made as they are written name files of the build's scratch folder only).
         known = pieces if isinstance(pieces, (list, tuple)) else ()
         sources = {piece.file: os.open(piece.file, os.O_RDONLY) for piece in known if isinstance(piece, CopiedRange)}
+        file = self._in_pieces(path, sources)
+        try:
+            for piece in pieces:
+                file.add(piece)
+        except BaseException:
+            file.close(done=False)
+            raise
+        file.close()
+
+    def write_text(self, path: str, text: str) -> None:
+        self.write_bytes(path, text.encode("utf-8"))
+
+    def write_keyed_in_pieces(self, path: str, key: str) -> FileInPieces | None:
+        """``write_keyed`` for a file made a piece at a time, beside other work (the open data's joined
+        files, a part as each worker's share is done): None when an earlier build made it with this
+        key, else the file to ``add`` pieces to and ``close``."""
+        name = output_file(path)
+        self.keys[name] = key
+        return None if self._reused(name, path, key) else self._in_pieces(path, {})
+
+    def _in_pieces(self, path: str, sources: dict[str, int]) -> FileInPieces:
+        """The file at ``path``, open to write from its start; ``sources`` (open descriptors of files
+        its ranges come from, by name) are closed with it."""
         try:
             target = self._target(path)
             self._folder_for(target)
             descriptor, written_over = _open_for_writing(target)
-            try:
-                for piece in pieces:
-                    if isinstance(piece, CopiedRange):
-                        if piece.file not in sources:
-                            sources[piece.file] = os.open(piece.file, os.O_RDONLY)
-                        _copy_range(sources[piece.file], descriptor, piece.offset, piece.length)
-                    else:
-                        write_all(descriptor, piece)
-                if written_over:
-                    _cut_to_length(descriptor)
-            finally:
-                os.close(descriptor)
-        finally:
+        except BaseException:
             for source in sources.values():
                 os.close(source)
-        self.written.add(output_file(path))
-
-    def write_text(self, path: str, text: str) -> None:
-        self.write_bytes(path, text.encode("utf-8"))
+            raise
+        return FileInPieces(descriptor, written_over, sources, lambda: self.written.add(output_file(path)))
 
     def write_keyed(self, path: str, key: str, make: Callable[[], str | bytes | bytearray | Pieces]) -> None:
         """Write what ``make()`` returns, unless an earlier build made this path with this key."""
