@@ -367,8 +367,13 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     ranges_of = exports.Runs.ranges
     runs_joined: dict[str, int] = {}  # how many workers' runs each joined file was given (as its workers finish them)
 
+    read_runs: list = []  # each run, as its files are first read
+
     def counted(run, part):
         runs_joined[part] = runs_joined.get(part, 0) + 1
+        if run not in read_runs:  # the runs read before are deleted already (their pages used again)
+            assert not [path for earlier in read_runs for path in earlier.paths.values() if os.path.exists(path)]
+            read_runs.append(run)
         return ranges_of(run, part)
 
     monkeypatch.setattr(exports.Runs, "ranges", counted)
@@ -378,6 +383,7 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     cached_build(tmp_path / "out")
     if available_cores() > 1:  # the workers' runs of lines, copied in the kernel: records.json and each CSV
         assert len(runs_joined) == 4 and min(runs_joined.values()) > 1, runs_joined
+        assert len(read_runs) > 1 and not [p for run in read_runs for p in run.paths.values() if os.path.exists(p)]
         assert not rendered, "the load workers rendered every body and kept it in the body store"
         joined = {os.stat(tmp_path / "out" / "data" / name).st_ino for name in ("records.json", "cases.csv", "reports.csv")}
         segments = {path.stat().st_ino for path in (tmp_path / "cache").glob("open-data-*.segment")}

@@ -138,6 +138,13 @@ class FileInPieces:
         else:
             write_all(self._descriptor, piece)
 
+    def forget(self, source: str) -> None:
+        """Close the file ``source`` if ranges were copied from it: none will be again (a deleted file's
+        pages are freed only once nothing holds it open)."""
+        descriptor = self._sources.pop(source, None)
+        if descriptor is not None:
+            os.close(descriptor)
+
     def close(self, done: bool = True) -> None:
         """End the file (``done``: what was added is all of it, and it counts as written; else it is
         left as it is, for the failed build's staging folder to go with)."""
