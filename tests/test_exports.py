@@ -366,7 +366,6 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     monkeypatch.setattr(catalog, "PARALLEL_THRESHOLD", 2)  # and load in workers, which keep the bodies they render
     ranges_of = exports.Runs.ranges
     runs_joined: dict[str, int] = {}  # how many workers' runs each joined file was given (as its workers finish them)
-
     read_runs: list = []  # each run, as its files are first read
 
     def counted(run, part):

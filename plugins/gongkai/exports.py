@@ -482,8 +482,7 @@ def _write_data_files(site: Site, store: FragmentStore, records: list[Record], k
         header = "\ufeff".encode("utf-8") + csv_line([c.name for c in csv_columns(kind, schema)])
         joins.append((urls.data(f"{kind}s.csv"), by_kind[kind], CSV_LINE, header, b"", b"", kind))
     if runs and forked is not None:
-        file_keys = _write_runs_joined(site, [(path, keys_of, head_of, separator, tail, run_part)
-                                              for path, keys_of, _, head_of, separator, tail, run_part in joins], runs, forked)
+        file_keys = _write_runs_joined(site, joins, runs, forked)
     else:
         file_keys = [_write_joined(site, store, path, keys_of, part, head_of, separator, tail)
                      for path, keys_of, part, head_of, separator, tail, _ in joins]
@@ -511,10 +510,10 @@ def _write_joined(site: Site, store: FragmentStore, path: str, keys: list[str], 
     return key
 
 
-def _write_runs_joined(site: Site, joins: list[tuple[str, list[str], bytes, bytes, bytes, str]],
+def _write_runs_joined(site: Site, joins: list[tuple[str, list[str], int, bytes, bytes, bytes, str]],
                        runs: list[Runs], forked: ForkedWork) -> list[str]:
-    """Write each joined file (``(path, keys, head, separator, tail, the runs' part)``) from the runs of a
-    clean build's workers, keyed by its records' keys; returns the keys.
+    """Write each joined file (``(path, keys, part, head, separator, tail, the runs' part)``) from the runs
+    of a clean build's workers, keyed by its records' keys; returns the keys.
 
     Every file gets each share's run as soon as that share is done (``ForkedWork.finished_shares``),
     copied in the kernel while the workers make the later ones: copying the three CSVs after the last
@@ -523,35 +522,30 @@ def _write_runs_joined(site: Site, joins: list[tuple[str, list[str], bytes, byte
     again for the later ones, where 231 MB of runs kept to the end took as much new memory.
     """
     keys = [site.key(path, *keys_of) for path, keys_of, *_ in joins]
-    files = [site.output.write_keyed_in_pieces(join[0], key) for join, key in zip(joins, keys)]
+    made = [(file, join) for join, key in zip(joins, keys)  # (None: an earlier build's file, kept)
+            if (file := site.output.write_keyed_in_pieces(join[0], key)) is not None]
     try:
-        for file, (_, _, head, *_) in zip(files, joins):
-            if file is not None:
-                file.add(head)
-        begun = [False] * len(joins)  # (a separator goes between two runs that are not empty)
+        begun = set()  # the files a run went into already (the separator goes between two runs)
+        for file, (_, _, _, head, *_) in made:
+            file.add(head)
         for share in forked.finished_shares():
-            for number, (file, (_, _, _, separator, _, part)) in enumerate(zip(files, joins)):
+            for file, (_, _, _, _, separator, _, part) in made:
                 ranges = runs[share].ranges(part)
-                if file is None or not ranges:
-                    continue
-                if begun[number] and separator:
+                if ranges and file in begun:
                     file.add(separator)
-                begun[number] = True
                 for copied in ranges:
+                    begun.add(file)
                     file.add(copied)
                     file.forget(copied.file)
             runs[share].close()  # (its page cache is freed now, for the next runs to reuse)
-        for file, (_, _, _, _, tail, _) in zip(files, joins):
-            if file is not None:
-                file.add(tail)
+        for file, (_, _, _, _, _, tail, _) in made:
+            file.add(tail)
     except BaseException:
-        for file in files:
-            if file is not None:
-                file.close(done=False)
+        for file, _ in made:
+            file.close(done=False)
         raise
-    for file in files:
-        if file is not None:
-            file.close()
+    for file, _ in made:
+        file.close()
     return keys
 
 
