@@ -349,7 +349,7 @@ def test_two_builds_give_identical_feeds_and_data(mixed):
 def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel_builds_bytes(tmp_path, monkeypatch):
     from conftest import build_epoch
 
-    from gongkai import bodies, catalog, exports, output
+    from gongkai import bodies, catalog, exports, piecewise
     from gongkai.build import build_site
 
     data = new_data_dir(tmp_path / "data")
@@ -395,8 +395,8 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     made, copied = [], []
     original = exports.Publisher.record
     monkeypatch.setattr(exports.Publisher, "record", lambda self, record: made.append(record.id) or original(self, record))
-    copy_range = output._copy_range
-    monkeypatch.setattr(output, "_copy_range", lambda source, target, offset, length: copied.append(length) or copy_range(source, target, offset, length))
+    copy = piecewise.FileWriter.copy
+    monkeypatch.setattr(piecewise.FileWriter, "copy", lambda self, source, offset, length: copied.append(length) or copy(self, source, offset, length))
     changes = [  # records are ordered by id here: a change in the middle, one added between two, the first removed
         ("edit", lambda: write_record(data, "case", case_record("t-case-1", title="改过的标题", body="第1段正文。")), ["t-case-1"]),
         ("add", lambda: write_record(data, "case", case_record("t-case-15")), ["t-case-15"]),

@@ -8,7 +8,8 @@ import pickle
 
 import pytest
 
-from gongkai.piecewise import PIECE, open_to_write, write_all
+from gongkai import piecewise
+from gongkai.piecewise import _ALIGN, DIRECT_BLOCK, DIRECT_FROM, PIECE, FileWriter, open_to_write, write_all
 
 BIG = os.urandom(3 * PIECE + 12345)
 
@@ -56,3 +57,83 @@ def test_write_all_writes_everything_from_the_descriptors_position(tmp_path):
     finally:
         os.close(descriptor)
     assert path.read_bytes() == b"head" + BIG + BIG[7:]
+
+
+def _mount_type(path) -> str:
+    """The file system type of the mount holding ``path`` (from ``/proc/self/mounts``)."""
+    path, best, kind = os.path.realpath(path), "", ""
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            _, point, fs_type, *_ = line.split()
+            if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) >= len(best):
+                best, kind = point, fs_type
+    return kind
+
+
+def _resident_bytes(path) -> int:
+    """How much of the file at ``path`` is in the page cache (``mincore`` over a mapping of it)."""
+    import ctypes
+    import mmap
+
+    size = os.path.getsize(path)
+    pages = -(-size // mmap.PAGESIZE)
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), size, access=mmap.ACCESS_COPY) as mapped:
+        resident = (ctypes.c_ubyte * pages)()
+        address = ctypes.c_void_p(ctypes.addressof(ctypes.c_char.from_buffer(mapped)))
+        assert ctypes.CDLL(None, use_errno=True).mincore(address, ctypes.c_size_t(size), resident) == 0
+        return sum(page & 1 for page in resident) * mmap.PAGESIZE
+
+
+SIZES = [0, 1, 4095, 4096, DIRECT_FROM - 1, DIRECT_FROM, DIRECT_BLOCK - 1, DIRECT_BLOCK + 1, 3 * DIRECT_BLOCK + 4097]
+
+
+@pytest.mark.parametrize("direct_taken", [True, False])
+def test_a_file_writer_writes_every_byte_and_copied_range_in_order(tmp_path, monkeypatch, direct_taken):
+    """Whatever the sizes (under, at and past the size where writing goes past the page cache, across
+    block boundaries), and whether or not the file system takes direct writes."""
+    if not direct_taken:
+        monkeypatch.setattr(piecewise, "_set_direct", lambda descriptor, on: False)
+    source = tmp_path / "source"
+    source.write_bytes(BIG * 20)
+    for size in SIZES:
+        expected = bytearray(b"head")
+        target = tmp_path / f"file-{size}"
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        reader = os.open(source, os.O_RDONLY)
+        try:
+            writer = FileWriter(descriptor)
+            writer.write(b"head")
+            writer.copy(reader, 5, size)
+            expected += (BIG * 20)[5:5 + size]
+            writer.write(memoryview(BIG)[:size])
+            expected += BIG[:size]
+            writer.close()
+        finally:
+            os.close(descriptor)
+            os.close(reader)
+        assert target.read_bytes() == expected, size
+
+
+def test_a_large_file_is_written_past_the_page_cache_and_a_small_one_through_it(tmp_path):
+    """The build's large files (the open data, the feeds, the kept search corpus) take no page cache
+    (but for their last partial block), where the file system takes direct writes."""
+    if _mount_type(tmp_path) in ("tmpfs", "ramfs", ""):
+        pytest.skip("a file system in memory has nothing but page cache")
+    large, small = tmp_path / "large", tmp_path / "small"
+    with open_to_write(large, read_back=False) as out:
+        for _ in range(5):
+            out.write(BIG)
+    with open_to_write(small, read_back=False) as out:
+        out.write(BIG[:PIECE])
+    assert _resident_bytes(large) <= 2 * _ALIGN, "only the last partial block went through the page cache"
+    assert _resident_bytes(small) == PIECE
+    assert large.read_bytes() == BIG * 5 and small.read_bytes() == BIG[:PIECE]
+
+
+def test_a_file_read_back_by_the_build_is_written_in_pieces(tmp_path):
+    with open_to_write(tmp_path / "file") as out:
+        assert isinstance(out.raw, piecewise._PieceFile)
+    with open_to_write(tmp_path / "other", read_back=False) as out:
+        assert isinstance(out.raw, piecewise._WriterFile)
+    with open_to_write(tmp_path / "other", "ab", read_back=False) as out:  # (appended: never aligned)
+        assert isinstance(out.raw, piecewise._PieceFile)

@@ -88,7 +88,7 @@ class PickleCache:
     def save(self, entries: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-        with open_to_write(temporary) as out:
+        with open_to_write(temporary, read_back=False) as out:  # (the next build reads it)
             pickle.dump(self.salt, out, protocol=pickle.HIGHEST_PROTOCOL)
             self._write_value(out, entries)
         # The old file goes first: ext4 writes out a file renamed over another before the rename

@@ -22,7 +22,7 @@ A file that may share its inode with the live site (a recycled or linked
 file with more than one link) is replaced (a new inode), never written in
 place; a recycled file the staging tree alone holds is written in place. A big file
 that changed in a few places may be made of ranges of the live site's copy
-(``previous_file``, ``CopiedRange``): the kernel copies them into the new file. A recycled
+(``previous_file``, ``CopiedRange``), copied into the new file. A recycled
 tree is trusted only within the build that recycled it: its manifest is
 taken out first (``RECYCLED``), so a build killed half-way leaves a staging
 folder nobody will reuse.
@@ -30,7 +30,6 @@ folder nobody will reuse.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import stat
@@ -40,7 +39,7 @@ from typing import Callable, Iterable, Sequence, TypeVar
 
 import orjson
 
-from .piecewise import write_all
+from .piecewise import FileWriter
 from .urls import output_file
 
 MANIFEST = ".gongkai-manifest.json"
@@ -56,7 +55,7 @@ class UnsafePath(ValueError):
 
 @dataclass(frozen=True)
 class CopiedRange:
-    """Bytes of an existing file, copied into a new file by the kernel (not read into this process)."""
+    """Bytes of an existing file, copied into a new file (a block at a time, ``piecewise.FileWriter``)."""
 
     file: str
     offset: int
@@ -68,25 +67,6 @@ Pieces = Iterable[bytes | bytearray | CopiedRange]
 WrittenApart = tuple[dict[str, str], set[str], int]
 """What a worker's copy of an ``OutputTree`` wrote: its files' keys, their names, how many it reused."""
 T = TypeVar("T")
-COPY_UNSUPPORTED = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
-"""Why ``copy_file_range`` may refuse two files (another file system, an old kernel): then they go through here."""
-
-
-def _copy_range(source: int, target: int, offset: int, length: int) -> None:
-    """Append ``length`` bytes of ``source`` from ``offset`` to ``target`` (in the kernel when it can)."""
-    while length:
-        try:
-            copied = os.copy_file_range(source, target, length, offset)
-        except OSError as error:
-            if error.errno not in COPY_UNSUPPORTED:
-                raise
-            chunk = os.pread(source, min(length, 1 << 24), offset)
-            write_all(target, chunk)
-            copied = len(chunk)
-        if not copied:
-            raise OSError(errno.EIO, "a file to copy from is shorter than expected")
-        offset += copied
-        length -= copied
 
 
 def _open_for_writing(target: str) -> tuple[int, bool]:
@@ -129,14 +109,15 @@ class FileInPieces:
 
     def __init__(self, descriptor: int, written_over: bool, sources: dict[str, int], written: Callable[[], None]):
         self._descriptor, self._written_over, self._sources, self._written = descriptor, written_over, sources, written
+        self._writer = FileWriter(descriptor)  # (a large file past the page cache: nothing here reads it)
 
     def add(self, piece: bytes | bytearray | CopiedRange) -> None:
         if isinstance(piece, CopiedRange):
             if piece.file not in self._sources:
                 self._sources[piece.file] = os.open(piece.file, os.O_RDONLY)
-            _copy_range(self._sources[piece.file], self._descriptor, piece.offset, piece.length)
+            self._writer.copy(self._sources[piece.file], piece.offset, piece.length)
         else:
-            write_all(self._descriptor, piece)
+            self._writer.write(piece)
 
     def forget(self, source: str) -> None:
         """Close the file ``source`` if ranges were copied from it: none will be again (a deleted file's
@@ -149,6 +130,8 @@ class FileInPieces:
         """End the file (``done``: what was added is all of it, and it counts as written; else it is
         left as it is, for the failed build's staging folder to go with)."""
         try:
+            if done:
+                self._writer.close()
             if done and self._written_over:
                 # (end the file where writing ended: what a recycled file held beyond it goes)
                 os.ftruncate(self._descriptor, os.lseek(self._descriptor, 0, os.SEEK_CUR))
