@@ -380,7 +380,7 @@ def test_rebuilds_serialise_what_changed_copy_the_rest_and_give_a_clean_parallel
     render_many = bodies._render_many
     monkeypatch.setattr(bodies, "_render_many", lambda texts: rendered.extend(texts) or render_many(texts))
     cached_build(tmp_path / "out")
-    if available_cores() > 1:  # the workers' runs of lines, copied in the kernel: records.json and each CSV
+    if available_cores() > 1:  # the workers' runs of lines, copied into records.json and each CSV
         assert len(runs_joined) == 4 and min(runs_joined.values()) > 1, runs_joined
         assert len(read_runs) > 1 and not [p for run in read_runs for p in run.paths.values() if os.path.exists(p)]
         assert not rendered, "the load workers rendered every body and kept it in the body store"
@@ -500,10 +500,9 @@ def test_forked_work_gives_each_share_in_order_once_it_is_done_and_taken_over(tm
 
 
 def test_a_splice_is_the_join_whatever_changed(tmp_path, monkeypatch):
-    """``FragmentStore.splice`` gives ``join``'s bytes (through the kernel or, on another file system, through Python)."""
-    import errno
-
-    from gongkai import output
+    """``FragmentStore.splice`` gives ``join``'s bytes (held and written whole, a block at a time past the page
+    cache, or so on a file system that refuses it)."""
+    from gongkai import piecewise
     from gongkai.fragments import FragmentStore
     from gongkai.output import CopiedRange, OutputTree
 
@@ -530,10 +529,10 @@ def test_a_splice_is_the_join_whatever_changed(tmp_path, monkeypatch):
     assert any(isinstance(piece, CopiedRange) for piece in store.splice(list("abXdef"), 0, b"", separator, b"", joined, source))
     assert store.splice(list("abc"), 0, b"", b";", b"", joined, source) == store.join(list("abc"), 0, separator=b";")  # another separator
 
-    def unsupported(*args):
-        raise OSError(errno.EXDEV, "another file system")
-
-    monkeypatch.setattr(output.os, "copy_file_range", unsupported)
+    monkeypatch.setattr(piecewise, "DIRECT_FROM", 8)  # (these files past the page cache, then refused that)
+    tree.write_bytes("direct.txt", store.splice(list("abXdef"), 0, head, separator, tail, joined, source))
+    assert (tmp_path / "after" / "direct.txt").read_bytes() == store.join(list("abXdef"), 0, head, separator, tail)
+    monkeypatch.setattr(piecewise, "_set_direct", lambda descriptor, on: False)
     tree.write_bytes("other-fs.txt", store.splice(list("abXdef"), 0, head, separator, tail, joined, source))
     assert (tmp_path / "after" / "other-fs.txt").read_bytes() == store.join(list("abXdef"), 0, head, separator, tail)
     (tmp_path / "before" / "old.txt").write_bytes(b"not that file")

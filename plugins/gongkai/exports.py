@@ -23,10 +23,10 @@ not public can get in; every file is written in a stable order with
 Speed (issue 8): a record's JSON line and CSV row are serialised once and kept
 in the build cache by the record's file digest (``fragments.py``); the big
 files are joined from those bytes, so an edit serialises one record, and a
-rebuild copies the unchanged runs of lines from the live site's copy in the
-kernel (``FragmentStore.splice``). A clean build serialises on every core
+rebuild copies the unchanged runs of lines from the live site's copy
+(``FragmentStore.splice``). A clean build serialises on every core
 (forked workers, each a contiguous run of records), and the joined files are
-copied in the kernel from the runs the workers kept (``Runs``); those
+copied from the runs the workers kept (``Runs``); those
 joined files then are the cache's fragments too, hard-linked into it
 (``FragmentStore.adopt_joined``), so a clean build writes each line once.
 """
@@ -284,7 +284,7 @@ SERIALISE_BATCH = 500
 class Runs:
     """What one forked worker serialised of a contiguous run of the records, as the files it will be in:
     the run's records.json lines joined, and each kind's CSV lines, each in a file of its own (in
-    ``folder``), for the parent to copy into the joined files in the kernel (``_write_runs_joined``) instead
+    ``folder``), for the parent to copy into the joined files a block at a time (``_write_runs_joined``) instead
     of reading 20,000 fragments back one by one (0.6-0.9 s in which the workers' cores sat idle). The
     joined files then become the fragment store's (``FragmentStore.adopt_joined``): the lines are not
     written to the store as well. Made by the parent before forking; ``close`` removes the files.
@@ -500,7 +500,7 @@ def _write_joined(site: Site, store: FragmentStore, path: str, keys: list[str], 
     """Write the file at ``path`` joined from the fragments at ``keys``, keyed by them; returns its key.
 
     When the live site's copy is the previous build's join, only the fragments
-    that changed are read: the rest is copied from that copy in the kernel
+    that changed are read: the rest is copied from that copy a block at a time
     (``FragmentStore.splice``), so an edit does not move 150 MB through Python.
     """
     key = site.key(path, *keys)
@@ -516,7 +516,7 @@ def _write_runs_joined(site: Site, joins: list[tuple[str, list[str], int, bytes,
     of a clean build's workers, keyed by its records' keys; returns the keys.
 
     Every file gets each share's run as soon as that share is done (``ForkedWork.finished_shares``),
-    copied in the kernel while the workers make the later ones: copying the three CSVs after the last
+    copied while the workers make the later ones: copying the three CSVs after the last
     share left a core idle for 0.4-0.6 s at 20,000 records (records.json alone was done so before).
     A share's run files are deleted as soon as they are copied: the memory their pages held is used
     again for the later ones, where 231 MB of runs kept to the end took as much new memory.

@@ -21,7 +21,7 @@ A big file changes by a record or two between builds, so the store also
 remembers how it joined each file (``Joined``: which fragments, where they
 begin and end). The next build writes the file as the runs of fragments it
 shares at the start and at the end with the live site's copy, copied from
-that copy in the kernel, around the few fragments that changed (``splice``).
+that copy, around the few fragments that changed (``splice``).
 """
 
 from __future__ import annotations

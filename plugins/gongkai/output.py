@@ -104,8 +104,8 @@ def _open_for_writing(target: str) -> tuple[int, bool]:
 
 
 class FileInPieces:
-    """A file of the output being written, a piece at a time: bytes, or ranges of other files copied
-    by the kernel (``OutputTree.write_bytes``, ``OutputTree.write_keyed_in_pieces``)."""
+    """A file of the output being written, a piece at a time: bytes, or ranges of other files
+    (``OutputTree.write_bytes``, ``OutputTree.write_keyed_in_pieces``); once large, past the page cache."""
 
     def __init__(self, descriptor: int, written_over: bool, sources: dict[str, int], written: Callable[[], None]):
         self._descriptor, self._written_over, self._sources, self._written = descriptor, written_over, sources, written
