@@ -154,3 +154,30 @@ def test_a_file_read_back_by_the_build_is_written_in_pieces(tmp_path):
         assert isinstance(out.raw, piecewise._WriterFile)
     with open_to_write(tmp_path / "other", "ab", read_back=False) as out:  # (appended: never aligned)
         assert isinstance(out.raw, piecewise._PieceFile)
+
+
+def test_a_forked_process_writing_beside_this_one_never_shares_its_block(tmp_path):
+    """A rebuild writes the search corpus in a forked process while this one writes the feeds: a block
+    either got from the spare ones they both inherited is its own (an anonymous mapping shared across
+    the fork mixed one file's bytes into the other's)."""
+    first = tmp_path / "first"
+    with open_to_write(first, read_back=False) as out:  # (leaves a spare block behind)
+        out.write(BIG * 2)
+    child_wrote, parent_wrote = os.pipe(), os.pipe()
+    size = DIRECT_FROM + 12345
+    pid = os.fork()
+    if pid == 0:  # the child: half-fills a block, lets the parent fill its own, then writes its file
+        try:
+            with open_to_write(tmp_path / "child", read_back=False) as out:
+                out.write(b"c" * size)
+                os.write(child_wrote[1], b"1")
+                os.read(parent_wrote[0], 1)
+        finally:
+            os._exit(0)
+    os.read(child_wrote[0], 1)
+    with open_to_write(tmp_path / "parent", read_back=False) as out:
+        out.write(b"p" * size)
+        os.write(parent_wrote[1], b"1")
+    assert os.waitpid(pid, 0)[1] == 0
+    assert (tmp_path / "child").read_bytes() == b"c" * size
+    assert (tmp_path / "parent").read_bytes() == b"p" * size

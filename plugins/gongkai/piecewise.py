@@ -118,7 +118,10 @@ class FileWriter:
             self._view = self._block = None
 
     def _start_blocks(self) -> None:
-        self._block = _spare_blocks.pop() if _spare_blocks else mmap.mmap(-1, DIRECT_BLOCK)
+        # (private: Python maps anonymous memory shared by default, and a forked process writing beside
+        # this one would then write into the same block)
+        self._block = _spare_blocks.pop() if _spare_blocks else mmap.mmap(
+            -1, DIRECT_BLOCK, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self._view = memoryview(self._block)
         held, self._held = self._held, bytearray()
         self._view[:len(held)] = held
