@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import io
 import os
 import pickle
 
@@ -131,29 +132,28 @@ def test_a_file_writer_writes_every_byte_and_copied_range_in_order(tmp_path, mon
 
 def test_a_large_file_is_written_past_the_page_cache_and_a_small_one_through_it(tmp_path):
     """The build's large files (the open data, the feeds, the kept search corpus) take no page cache
-    (but for their last partial block), where the file system takes direct writes."""
+    (but for their last partial block), where the file system takes direct writes; a file the build
+    reads back, or one appended to, is cached whole."""
     if _mount_type(tmp_path) in ("tmpfs", "ramfs", ""):
         pytest.skip("a file system in memory has nothing but page cache")
     if not _takes_direct_writes(tmp_path / "probe"):
         pytest.skip("this file system refuses direct writes (the file is written through the page cache)")
-    large, small = tmp_path / "large", tmp_path / "small"
+    large, small, read_back, appended = (tmp_path / name for name in ("large", "small", "read back", "appended"))
     with open_to_write(large, read_back=False) as out:
         for _ in range(5):
-            out.write(BIG)
-    with open_to_write(small, read_back=False) as out:
-        out.write(BIG[:PIECE])
+            pickle.dump(BIG, out, protocol=5)
+        at = out.tell()
+    for path, mode, kept in ((small, "wb", False), (read_back, "wb", True), (appended, "ab", False)):
+        with open_to_write(path, mode, read_back=kept) as out:
+            out.write(BIG[:PIECE] if path == small else BIG * 5)
     assert _resident_bytes(large) <= 2 * _ALIGN, "only the last partial block went through the page cache"
     assert _resident_bytes(small) == PIECE
-    assert large.read_bytes() == BIG * 5 and small.read_bytes() == BIG[:PIECE]
-
-
-def test_a_file_read_back_by_the_build_is_written_in_pieces(tmp_path):
-    with open_to_write(tmp_path / "file") as out:
-        assert isinstance(out.raw, piecewise._PieceFile)
-    with open_to_write(tmp_path / "other", read_back=False) as out:
-        assert isinstance(out.raw, piecewise._WriterFile)
-    with open_to_write(tmp_path / "other", "ab", read_back=False) as out:  # (appended: never aligned)
-        assert isinstance(out.raw, piecewise._PieceFile)
+    assert _resident_bytes(read_back) == _resident_bytes(appended) == -(-len(BIG) * 5 // 4096) * 4096
+    data = large.read_bytes()
+    stream = io.BytesIO(data)
+    assert at == len(data) and [pickle.load(stream) for _ in range(5)] == [BIG] * 5
+    assert small.read_bytes() == BIG[:PIECE]
+    assert read_back.read_bytes() == appended.read_bytes() == BIG * 5
 
 
 def test_a_forked_process_writing_beside_this_one_never_shares_its_block(tmp_path):

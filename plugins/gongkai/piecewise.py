@@ -174,7 +174,8 @@ class _PieceFile(io.FileIO):
 
 
 class _WriterFile(io.RawIOBase):
-    """A new file written through a ``FileWriter`` (for ``io.BufferedWriter``)."""
+    """A new file written through a ``FileWriter``, which holds what it is given until it has a block
+    to write (so no ``io.BufferedWriter`` above it: that would copy every byte once more)."""
 
     def __init__(self, path: str | os.PathLike[str], mode: str):
         self._file = io.FileIO(path, mode)
@@ -203,9 +204,11 @@ class _WriterFile(io.RawIOBase):
             super().close()
 
 
-def open_to_write(path: str | os.PathLike[str], mode: Literal["wb", "ab", "xb"] = "wb", read_back: bool = True) -> io.BufferedWriter:
+def open_to_write(path: str | os.PathLike[str], mode: Literal["wb", "ab", "xb"] = "wb",
+                  read_back: bool = True) -> io.BufferedWriter | io.RawIOBase:
     """``path`` opened for writing bytes as ``open(path, mode)`` would, written in pieces; a new file that
-    this build will not read (``read_back=False``) is written past the page cache once it is large."""
+    this build will not read (``read_back=False``) is written past the page cache once it is large
+    (not a file appended to: its writes start anywhere, and a direct one must start on a block)."""
     if not read_back and mode != "ab":
-        return io.BufferedWriter(_WriterFile(path, mode[0]), buffer_size=DIRECT_BLOCK)
+        return _WriterFile(path, mode[0])
     return io.BufferedWriter(_PieceFile(path, mode[0]))
