@@ -875,18 +875,21 @@ def test_a_file_written_in_pieces_is_its_pieces_cut_to_length_and_reused_by_its_
     live_tree.write_keyed("data/records.json", "key-1", lambda: "上次的内容")
     live_tree.finish()
     run = tmp_path / "run"
-    run.write_bytes("甲乙丙丁".encode("utf-8"))
+    run.write_bytes("甲乙丙丁".encode("utf-8") * 200_000)  # (2.4 MB: written past the page cache, in blocks)
     (staging / "data").mkdir(parents=True)
-    (staging / "data" / "all.csv").write_text("a recycled file, longer than what is written over it", encoding="utf-8")
+    (staging / "data" / "all.csv").write_bytes(b"a recycled file, longer than what is written over it" * 100_000)
     tree = OutputTree(staging, live)
     assert tree.write_keyed_in_pieces("data/records.json", "key-1") is None  # (linked from the live site)
     file = tree.write_keyed_in_pieces("data/all.csv", "key-2")
     file.add(b"head,")
     file.add(CopiedRange(str(run), 3, 6))
+    file.add(b",")
+    file.add(CopiedRange(str(run), 12, 700_001 * 3))
     file.add(b",tail")
     assert "data/all.csv" not in tree.written
     file.close()
-    assert (staging / "data" / "all.csv").read_text(encoding="utf-8") == "head,乙丙,tail"
+    body = run.read_bytes()[12:12 + 700_001 * 3]
+    assert (staging / "data" / "all.csv").read_bytes() == "head,乙丙,".encode("utf-8") + body + b",tail"
     assert (staging / "data" / "records.json").read_text(encoding="utf-8") == "上次的内容"
     assert {"data/all.csv", "data/records.json"} <= tree.written
     assert tree.keys["data/all.csv"] == "key-2"
